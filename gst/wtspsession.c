@@ -1,0 +1,1630 @@
+/* WebTrit Signaling Protocol (WTSP): the session
+ *
+ * A WtspSession holds one WebSocket to a WTSP server: it waits for the
+ * "state" handshake before sending anything, runs request transactions,
+ * sends keepalives at the server's interval, and reconnects with backoff
+ * when the link (not the session) fails.
+ *
+ * libsoup is not thread-safe: the SoupSession and its WebSocket are
+ * created, used and closed on the session's own thread, whose
+ * thread-default GMainContext is self->context. Public functions may be
+ * called from any thread and hop there with g_main_context_invoke. All
+ * signals are emitted from that thread, with no lock held.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "wtspsession.h"
+
+#include <libsoup/soup.h>
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC (wtsp_session_debug);
+#define GST_CAT_DEFAULT wtsp_session_debug
+
+#define DEFAULT_LOCATION NULL
+#define DEFAULT_FORCE FALSE
+#define DEFAULT_RECONNECT_FORCE TRUE
+#define DEFAULT_TLS_VALIDATION TRUE
+#define DEFAULT_CA_FILE NULL
+#define DEFAULT_TRANSACTION_TIMEOUT 10000
+#define DEFAULT_HANDSHAKE_TIMEOUT 10000
+#define DEFAULT_RECONNECT_DELAY_MIN 500
+#define DEFAULT_RECONNECT_DELAY_MAX 30000
+#define DEFAULT_MAX_RECONNECT_ATTEMPTS -1
+#define DEFAULT_MAX_MESSAGE_SIZE WTSP_DEFAULT_MAX_MESSAGE_SIZE
+
+/* Requests waiting for the handshake; more are refused, not queued */
+#define MAX_QUEUED_REQUESTS 256
+
+/* How long stop() waits for the server to answer our close frame */
+#define CLOSE_GRACE_MS 1000
+
+enum
+{
+  PROP_0,
+  PROP_LOCATION,
+  PROP_TOKEN,
+  PROP_TOKEN_FILE,
+  PROP_FORCE,
+  PROP_RECONNECT_FORCE,
+  PROP_TLS_VALIDATION,
+  PROP_CA_FILE,
+  PROP_TRANSACTION_TIMEOUT,
+  PROP_HANDSHAKE_TIMEOUT,
+  PROP_RECONNECT_DELAY_MIN,
+  PROP_RECONNECT_DELAY_MAX,
+  PROP_MAX_RECONNECT_ATTEMPTS,
+  PROP_MAX_MESSAGE_SIZE,
+  PROP_STATE,
+  PROP_REGISTRATION,
+  PROP_KEEPALIVE_INTERVAL,
+};
+
+enum
+{
+  SIGNAL_MESSAGE,
+  SIGNAL_STATE_CHANGED,
+  SIGNAL_WARNING,
+  SIGNAL_ERROR,
+  LAST_SIGNAL
+};
+
+static guint signals[LAST_SIGNAL];
+
+typedef struct
+{
+  gchar *transaction;
+  JsonObject *request;
+} QueuedRequest;
+
+struct _WtspSession
+{
+  GstObject parent;
+
+  /* Settings: GST_OBJECT_LOCK */
+  gchar *location;
+  gchar *token;
+  gchar *token_file;
+  gboolean force;
+  gboolean reconnect_force;
+  gboolean tls_validation;
+  gchar *ca_file;
+  guint transaction_timeout;
+  guint handshake_timeout;
+  guint reconnect_delay_min;
+  guint reconnect_delay_max;
+  gint max_reconnect_attempts;
+  guint max_message_size;
+
+  /* Published state: GST_OBJECT_LOCK */
+  WtspSessionState state;
+  WtspMessage *state_message;
+  gchar *registration;
+  guint keepalive_interval;
+
+  /* Thread control: the caller of start() and stop() */
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  GTlsDatabase *tls_database;
+  GUri *base_uri;
+  gchar *redacted_uri;
+
+  /* Session thread only */
+  SoupSession *soup;
+  SoupMessage *connect_msg;
+  SoupWebsocketConnection *conn;
+  GCancellable *cancellable;
+  WtspTransactions *transactions;
+  GQueue queued;
+  GSource *handshake_timer;
+  GSource *keepalive_timer;
+  GSource *reconnect_timer;
+  GSource *stop_timer;
+  guint attempt;
+  gboolean established;         /* a handshake succeeded at least once */
+  gboolean stopping;
+  gchar *last_socket_error;
+};
+
+G_DEFINE_QUARK (wtsp-session-error-quark, wtsp_session_error);
+
+G_DEFINE_TYPE_WITH_CODE (WtspSession, wtsp_session, GST_TYPE_OBJECT,
+    GST_DEBUG_CATEGORY_INIT (wtsp_session_debug, "wtspsession", 0,
+        "WTSP session"));
+
+GType
+wtsp_session_state_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {WTSP_SESSION_STATE_STOPPED, "Not started", "stopped"},
+    {WTSP_SESSION_STATE_CONNECTING, "Opening the WebSocket", "connecting"},
+    {WTSP_SESSION_STATE_HANDSHAKE, "Waiting for the state handshake",
+        "handshake"},
+    {WTSP_SESSION_STATE_READY, "Handshake done, requests flow", "ready"},
+    {WTSP_SESSION_STATE_RECONNECTING, "Link lost, reconnecting",
+        "reconnecting"},
+    {WTSP_SESSION_STATE_FAILED, "Gave up (see the error)", "failed"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("WtspSessionState", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static const gchar *
+state_nick (WtspSessionState state)
+{
+  GEnumValue *v = g_enum_get_value (g_type_class_peek
+      (WTSP_TYPE_SESSION_STATE), state);
+  return v ? v->value_nick : "unknown";
+}
+
+static void connect_attempt (WtspSession * self);
+static void on_connected (GObject * source, GAsyncResult * res,
+    gpointer user_data);
+
+/**
+ * wtsp_redact_uri:
+ * @uri: a URI that may carry a token
+ *
+ * Returns: (transfer full): @uri with the value of its "token" query
+ *     parameter replaced by "***", fit for logs and error messages
+ */
+gchar *
+wtsp_redact_uri (const gchar * uri)
+{
+  GUri *parsed = g_uri_parse (uri, G_URI_FLAGS_ENCODED, NULL);
+  GUriParamsIter iter;
+  GString *query;
+  gchar *name, *value, *result;
+  GUri *redacted;
+
+  if (parsed == NULL)
+    return g_strdup ("(invalid URI)");
+  if (g_uri_get_query (parsed) == NULL)
+    return g_uri_to_string_partial (parsed, G_URI_HIDE_PASSWORD);
+
+  query = g_string_new (NULL);
+  g_uri_params_iter_init (&iter, g_uri_get_query (parsed), -1, "&",
+      G_URI_PARAMS_NONE);
+  while (g_uri_params_iter_next (&iter, &name, &value, NULL)) {
+    if (query->len)
+      g_string_append_c (query, '&');
+    g_string_append_uri_escaped (query, name, NULL, FALSE);
+    g_string_append_c (query, '=');
+    if (g_str_equal (name, "token"))
+      g_string_append (query, "***");
+    else
+      g_string_append_uri_escaped (query, value, NULL, FALSE);
+    g_free (name);
+    g_free (value);
+  }
+
+  redacted = g_uri_build (G_URI_FLAGS_ENCODED, g_uri_get_scheme (parsed),
+      NULL, g_uri_get_host (parsed), g_uri_get_port (parsed),
+      g_uri_get_path (parsed), query->str, g_uri_get_fragment (parsed));
+  result = g_uri_to_string (redacted);
+  g_uri_unref (redacted);
+  g_uri_unref (parsed);
+  g_string_free (query, TRUE);
+  return result;
+}
+
+/* The location with token and force put in the query, keeping whatever
+ * else it had (a tenant path, other parameters). */
+static GUri *
+build_connect_uri (GUri * base, const gchar * token, gboolean force)
+{
+  GUriParamsIter iter;
+  GString *query = g_string_new (NULL);
+  gchar *name, *value;
+  GUri *uri;
+
+  if (g_uri_get_query (base)) {
+    g_uri_params_iter_init (&iter, g_uri_get_query (base), -1, "&",
+        G_URI_PARAMS_NONE);
+    while (g_uri_params_iter_next (&iter, &name, &value, NULL)) {
+      if (!g_str_equal (name, "token") && !g_str_equal (name, "force")) {
+        g_string_append_uri_escaped (query, name, NULL, FALSE);
+        g_string_append_c (query, '=');
+        g_string_append_uri_escaped (query, value, NULL, FALSE);
+        g_string_append_c (query, '&');
+      }
+      g_free (name);
+      g_free (value);
+    }
+  }
+  g_string_append (query, "token=");
+  g_string_append_uri_escaped (query, token, NULL, FALSE);
+  g_string_append_printf (query, "&force=%s", force ? "true" : "false");
+
+  uri = g_uri_build (G_URI_FLAGS_ENCODED, g_uri_get_scheme (base), NULL,
+      g_uri_get_host (base), g_uri_get_port (base), g_uri_get_path (base),
+      query->str, NULL);
+  g_string_free (query, TRUE);
+  return uri;
+}
+
+/* A token given in the location's query, if any */
+static gchar *
+token_from_uri (GUri * uri)
+{
+  GHashTable *params;
+  gchar *token = NULL;
+
+  if (g_uri_get_query (uri) == NULL)
+    return NULL;
+  params = g_uri_parse_params (g_uri_get_query (uri), -1, "&",
+      G_URI_PARAMS_NONE, NULL);
+  if (params) {
+    token = g_strdup (g_hash_table_lookup (params, "token"));
+    g_hash_table_unref (params);
+  }
+  return token;
+}
+
+/* Emission helpers: never with a lock held */
+
+static void
+set_state (WtspSession * self, WtspSessionState state, const gchar * why)
+{
+  WtspSessionState old;
+
+  GST_OBJECT_LOCK (self);
+  old = self->state;
+  self->state = state;
+  GST_OBJECT_UNLOCK (self);
+
+  if (old == state)
+    return;
+  GST_INFO_OBJECT (self, "%s -> %s%s%s", state_nick (old), state_nick (state),
+      why ? ": " : "", why ? why : "");
+  g_object_notify (G_OBJECT (self), "state");
+  g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0, old, state, why);
+}
+
+static void
+emit_warning (WtspSession * self, gint code, const gchar * debug,
+    const gchar * format, ...) G_GNUC_PRINTF (4, 5);
+
+static void
+emit_warning (WtspSession * self, gint code, const gchar * debug,
+    const gchar * format, ...)
+{
+  GError *error;
+  va_list args;
+
+  va_start (args, format);
+  error = g_error_new_valist (WTSP_SESSION_ERROR, code, format, args);
+  va_end (args);
+
+  GST_WARNING_OBJECT (self, "%s%s%s", error->message, debug ? ": " : "",
+      debug ? debug : "");
+  g_signal_emit (self, signals[SIGNAL_WARNING], 0, error, debug);
+  g_error_free (error);
+}
+
+/* Timers */
+
+static void
+clear_timer (GSource ** timer)
+{
+  if (*timer) {
+    g_source_destroy (*timer);
+    g_source_unref (*timer);
+    *timer = NULL;
+  }
+}
+
+static GSource *
+add_timer (WtspSession * self, guint ms, GSourceFunc func)
+{
+  GSource *source = g_timeout_source_new (ms);
+
+  g_source_set_callback (source, func, self, NULL);
+  g_source_attach (source, self->context);
+  return source;
+}
+
+/* Connection teardown */
+
+static void
+release_connection (WtspSession * self)
+{
+  if (self->conn == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (self->conn, self);
+  if (soup_websocket_connection_get_state (self->conn) ==
+      SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (self->conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
+        NULL);
+  g_clear_object (&self->conn);
+}
+
+static void
+fail_queued (WtspSession * self, const gchar * result, const gchar * reason)
+{
+  QueuedRequest *q;
+
+  /* Their transactions are pending too: failing those replies the promise */
+  while ((q = g_queue_pop_head (&self->queued))) {
+    g_free (q->transaction);
+    json_object_unref (q->request);
+    g_free (q);
+  }
+  wtsp_transactions_fail_all (self->transactions, result, reason);
+}
+
+/* Gives up for good: the error names the cause */
+static void
+fail (WtspSession * self, gint code, GstStructure * details,
+    const gchar * format, ...) G_GNUC_PRINTF (4, 5);
+
+static void
+fail (WtspSession * self, gint code, GstStructure * details,
+    const gchar * format, ...)
+{
+  GError *error;
+  va_list args;
+
+  va_start (args, format);
+  error = g_error_new_valist (WTSP_SESSION_ERROR, code, format, args);
+  va_end (args);
+
+  if (details == NULL)
+    details = gst_structure_new_empty ("wtsp-error");
+  gst_structure_set (details, "uri", G_TYPE_STRING, self->redacted_uri, NULL);
+
+  clear_timer (&self->handshake_timer);
+  clear_timer (&self->keepalive_timer);
+  clear_timer (&self->reconnect_timer);
+  release_connection (self);
+  fail_queued (self, WTSP_RESULT_DISCONNECTED, error->message);
+
+  GST_ERROR_OBJECT (self, "%s", error->message);
+  set_state (self, WTSP_SESSION_STATE_FAILED, error->message);
+  g_signal_emit (self, signals[SIGNAL_ERROR], 0, error, details);
+  g_error_free (error);
+  gst_structure_free (details);
+}
+
+static gboolean
+on_reconnect_timer (gpointer user_data)
+{
+  WtspSession *self = user_data;
+
+  g_source_unref (self->reconnect_timer);
+  self->reconnect_timer = NULL;
+  connect_attempt (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Exponential backoff with jitter: attempt n waits a random time between
+ * half and all of min * 2^(n-1), capped at max */
+static guint
+backoff_delay (WtspSession * self, guint attempt)
+{
+  guint64 delay;
+  guint min, max;
+
+  GST_OBJECT_LOCK (self);
+  min = self->reconnect_delay_min;
+  max = self->reconnect_delay_max;
+  GST_OBJECT_UNLOCK (self);
+
+  delay = (guint64) min << MIN (attempt - 1, 20);
+  delay = MIN (delay, max);
+  return (guint) (delay / 2 + g_random_int_range (0, delay / 2 + 1));
+}
+
+/* The link failed for @cause: reconnect, or give up if it never worked */
+static void
+link_lost (WtspSession * self, const gchar * cause, GstStructure * details)
+{
+  gint max_attempts;
+  guint delay;
+
+  clear_timer (&self->handshake_timer);
+  clear_timer (&self->keepalive_timer);
+  release_connection (self);
+  fail_queued (self, WTSP_RESULT_DISCONNECTED, cause);
+
+  if (!self->established) {
+    /* A first connection that fails is a setup problem: say so now
+     * rather than retry a wrong address forever */
+    fail (self, WTSP_SESSION_ERROR_CONNECT, details,
+        "Could not connect to the signaling server at %s: %s",
+        self->redacted_uri, cause);
+    return;
+  }
+  if (details)
+    gst_structure_free (details);
+
+  GST_OBJECT_LOCK (self);
+  max_attempts = self->max_reconnect_attempts;
+  GST_OBJECT_UNLOCK (self);
+
+  self->attempt++;
+  if (max_attempts >= 0 && self->attempt > (guint) max_attempts) {
+    fail (self, WTSP_SESSION_ERROR_RECONNECT, NULL,
+        "Gave up reconnecting to the signaling server at %s after %d "
+        "attempts; last failure: %s", self->redacted_uri, max_attempts, cause);
+    return;
+  }
+
+  delay = backoff_delay (self, self->attempt);
+  set_state (self, WTSP_SESSION_STATE_RECONNECTING, cause);
+  emit_warning (self, WTSP_SESSION_ERROR_LINK, NULL,
+      "Lost the connection to the signaling server (%s); reconnecting in "
+      "%u ms (attempt %u)", cause, delay, self->attempt);
+  self->reconnect_timer = add_timer (self, delay, on_reconnect_timer);
+}
+
+/* Sending */
+
+static void
+send_object (WtspSession * self, JsonObject * object)
+{
+  gchar *text = wtsp_object_to_string (object);
+
+  GST_LOG_OBJECT (self, "> %s", text);
+  soup_websocket_connection_send_text (self->conn, text);
+  g_free (text);
+}
+
+static gboolean on_keepalive_timer (gpointer user_data);
+
+/* The reference clients restart the keepalive timer whenever they send
+ * a request: the request itself shows the link is used */
+static void
+restart_keepalive_timer (WtspSession * self)
+{
+  guint interval;
+
+  clear_timer (&self->keepalive_timer);
+  GST_OBJECT_LOCK (self);
+  interval = self->keepalive_interval;
+  GST_OBJECT_UNLOCK (self);
+  if (interval > 0)
+    self->keepalive_timer = add_timer (self, interval, on_keepalive_timer);
+}
+
+static void
+on_keepalive_answered (GstPromise * promise, gpointer user_data)
+{
+  WtspSession *self = user_data;
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  const gchar *result = wtsp_reply_get_result (reply);
+  gchar *cause;
+
+  /* A keepalive that failed because the link already dropped says nothing
+   * new; only silence on an open link means it is dead */
+  if (!g_str_equal (result, WTSP_RESULT_TIMEOUT) || self->stopping
+      || self->conn == NULL)
+    return;
+
+  cause = g_strdup_printf ("no keepalive echo from the server within %u ms",
+      self->transaction_timeout);
+  link_lost (self, cause, NULL);
+  g_free (cause);
+}
+
+static gboolean
+on_keepalive_timer (gpointer user_data)
+{
+  WtspSession *self = user_data;
+  JsonObject *keepalive = json_object_new ();
+  GstPromise *promise;
+  gchar *id;
+  guint timeout;
+
+  g_source_unref (self->keepalive_timer);
+  self->keepalive_timer = NULL;
+
+  GST_OBJECT_LOCK (self);
+  timeout = self->transaction_timeout;
+  GST_OBJECT_UNLOCK (self);
+
+  json_object_set_string_member (keepalive, "handshake", "keepalive");
+  promise = gst_promise_new_with_change_func (on_keepalive_answered,
+      gst_object_ref (self), gst_object_unref);
+  id = wtsp_transactions_begin (self->transactions, keepalive, promise,
+      timeout);
+  GST_DEBUG_OBJECT (self, "keepalive %s", id);
+  send_object (self, keepalive);
+  restart_keepalive_timer (self);
+
+  g_free (id);
+  gst_promise_unref (promise);
+  json_object_unref (keepalive);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+flush_queued (WtspSession * self)
+{
+  QueuedRequest *q;
+
+  while ((q = g_queue_pop_head (&self->queued))) {
+    /* It may have timed out while we waited for the handshake */
+    if (wtsp_transactions_has (self->transactions, q->transaction))
+      send_object (self, q->request);
+    g_free (q->transaction);
+    json_object_unref (q->request);
+    g_free (q);
+  }
+  restart_keepalive_timer (self);
+}
+
+/* Receiving */
+
+static void
+update_registration (WtspSession * self, const gchar * status)
+{
+  gboolean changed;
+
+  GST_OBJECT_LOCK (self);
+  changed = g_strcmp0 (self->registration, status) != 0;
+  if (changed) {
+    g_free (self->registration);
+    self->registration = g_strdup (status);
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  if (changed) {
+    GST_INFO_OBJECT (self, "registration: %s", status);
+    g_object_notify (G_OBJECT (self), "registration");
+  }
+}
+
+static void
+handle_state (WtspSession * self, WtspMessage * msg)
+{
+  JsonObject *reg = wtsp_message_get_object (msg, "registration");
+  gint64 interval = wtsp_message_get_int (msg, "keepalive_interval", 0);
+
+  clear_timer (&self->handshake_timer);
+
+  GST_OBJECT_LOCK (self);
+  if (self->state_message)
+    wtsp_message_unref (self->state_message);
+  self->state_message = wtsp_message_ref (msg);
+  self->keepalive_interval = (guint) CLAMP (interval, 1, G_MAXUINT);
+  GST_OBJECT_UNLOCK (self);
+
+  GST_INFO_OBJECT (self, "handshake state: keepalive every %" G_GINT64_FORMAT
+      " ms, %u lines", interval,
+      json_array_get_length (json_object_get_array_member (msg->object,
+              "lines")));
+
+  g_object_notify (G_OBJECT (self), "keepalive-interval");
+  if (reg)
+    update_registration (self, json_object_get_string_member (reg, "status"));
+
+  self->attempt = 0;
+  self->established = TRUE;
+}
+
+static void
+handle_event (WtspSession * self, WtspMessage * msg)
+{
+  static const gchar *registration_events[] = {
+    "registering", "registered", "registration_failed", "unregistering",
+    "unregistered"
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (registration_events); i++)
+    if (g_str_equal (msg->type, registration_events[i]))
+      update_registration (self, msg->type);
+}
+
+static void
+on_message (SoupWebsocketConnection * conn, gint type, GBytes * bytes,
+    gpointer user_data)
+{
+  WtspSession *self = user_data;
+  gsize size;
+  const gchar *data = g_bytes_get_data (bytes, &size);
+  GError *error = NULL;
+  WtspMessage *msg;
+
+  if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+    emit_warning (self, WTSP_SESSION_ERROR_MALFORMED, NULL,
+        "Dropped a binary message of %" G_GSIZE_FORMAT " bytes from the "
+        "signaling server (WTSP uses text messages only)", size);
+    return;
+  }
+
+  msg = wtsp_message_parse (data, size, &error);
+  if (msg == NULL) {
+    gchar *excerpt = g_strndup (data, MIN (size, 256));
+
+    emit_warning (self, WTSP_SESSION_ERROR_MALFORMED, excerpt,
+        "Dropped a malformed message from the signaling server: %s",
+        error->message);
+    g_free (excerpt);
+    g_clear_error (&error);
+    return;
+  }
+
+  GST_LOG_OBJECT (self, "< %.*s", (gint) MIN (size, 4096), data);
+
+  if (self->handshake_timer && msg->kind != WTSP_MESSAGE_KIND_STATE)
+    GST_WARNING_OBJECT (self, "%s \"%s\" before the state handshake",
+        wtsp_message_kind_to_string (msg->kind), msg->type);
+
+  switch (msg->kind) {
+    case WTSP_MESSAGE_KIND_STATE:
+      handle_state (self, msg);
+      break;
+    case WTSP_MESSAGE_KIND_KEEPALIVE:
+      if (!wtsp_transactions_complete (self->transactions, msg))
+        GST_DEBUG_OBJECT (self, "keepalive %s from the server ignored: only "
+            "the client starts keepalives", GST_STR_NULL (msg->transaction));
+      wtsp_message_unref (msg);
+      return;                   /* link plumbing: not passed on */
+    case WTSP_MESSAGE_KIND_RESPONSE:
+      wtsp_transactions_complete (self->transactions, msg);
+      break;
+    case WTSP_MESSAGE_KIND_EVENT:
+      handle_event (self, msg);
+      break;
+    case WTSP_MESSAGE_KIND_REQUEST:
+      GST_WARNING_OBJECT (self, "the server sent a request (\"%s\"); "
+          "passed on", msg->type);
+      break;
+  }
+
+  g_signal_emit (self, signals[SIGNAL_MESSAGE], 0, msg);
+
+  /* Only now: whoever listens has seen the lines before requests flow */
+  if (msg->kind == WTSP_MESSAGE_KIND_STATE && !self->stopping
+      && self->conn != NULL) {
+    set_state (self, WTSP_SESSION_STATE_READY, NULL);
+    flush_queued (self);
+  }
+  wtsp_message_unref (msg);
+}
+
+static void
+on_socket_error (SoupWebsocketConnection * conn, GError * error,
+    gpointer user_data)
+{
+  WtspSession *self = user_data;
+
+  GST_WARNING_OBJECT (self, "WebSocket error: %s", error->message);
+  g_free (self->last_socket_error);
+  self->last_socket_error = g_strdup (error->message);
+}
+
+static gboolean
+maybe_quit (WtspSession * self)
+{
+  if (!self->stopping || self->conn || self->connect_msg)
+    return FALSE;
+  g_main_loop_quit (self->loop);
+  return TRUE;
+}
+
+static void
+on_closed (SoupWebsocketConnection * conn, gpointer user_data)
+{
+  WtspSession *self = user_data;
+  gushort code = soup_websocket_connection_get_close_code (conn);
+  const gchar *reason = soup_websocket_connection_get_close_data (conn);
+  GstStructure *details;
+  gchar *cause;
+
+  g_signal_handlers_disconnect_by_data (conn, self);
+  g_clear_object (&self->conn);
+
+  if (self->stopping) {
+    maybe_quit (self);
+    return;
+  }
+
+  if (code == 0)
+    code = SOUP_WEBSOCKET_CLOSE_ABNORMAL;
+
+  details = gst_structure_new ("wtsp-error",
+      "close-code", G_TYPE_UINT, (guint) code,
+      "close-reason", G_TYPE_STRING, reason ? reason : "", NULL);
+
+  if (code == SOUP_WEBSOCKET_CLOSE_ABNORMAL)
+    cause = g_strdup_printf ("connection lost%s%s",
+        self->last_socket_error ? ": " : "",
+        self->last_socket_error ? self->last_socket_error : "");
+  else
+    cause = g_strdup_printf ("closed with code %u, %s%s%s%s%s", code,
+        wtsp_close_code_describe (code),
+        reason && *reason ? ", reason \"" : "", reason ? reason : "",
+        reason && *reason ? "\"" : "",
+        self->last_socket_error ? " (" : "");
+  if (code != SOUP_WEBSOCKET_CLOSE_ABNORMAL && self->last_socket_error) {
+    gchar *full = g_strdup_printf ("%s%s)", cause, self->last_socket_error);
+    g_free (cause);
+    cause = full;
+  }
+  g_clear_pointer (&self->last_socket_error, g_free);
+
+  if (!wtsp_close_code_is_transient (code)) {
+    fail (self, WTSP_SESSION_ERROR_CLOSED, details,
+        "The signaling server closed the session for good: %s", cause);
+  } else if (code == 4431 && !self->established) {
+    fail (self, WTSP_SESSION_ERROR_CLOSED, details,
+        "The signaling server refused the connection: another connection "
+        "holds this session (close code 4431). Set force=true to take "
+        "it over.");
+  } else {
+    link_lost (self, cause, details);
+  }
+  g_free (cause);
+}
+
+static gboolean
+on_handshake_timeout (gpointer user_data)
+{
+  WtspSession *self = user_data;
+  gchar *cause;
+
+  g_source_unref (self->handshake_timer);
+  self->handshake_timer = NULL;
+
+  cause = g_strdup_printf ("no handshake \"state\" from the server within "
+      "%u ms", self->handshake_timeout);
+  /* A connect still under way is cancelled; on_connected then sees it */
+  if (self->connect_msg) {
+    g_cancellable_cancel (self->cancellable);
+    g_clear_object (&self->cancellable);
+    self->cancellable = g_cancellable_new ();
+    g_clear_object (&self->connect_msg);
+  }
+  if (!self->established)
+    fail (self, WTSP_SESSION_ERROR_HANDSHAKE, NULL,
+        "The signaling server at %s did not complete the handshake: %s",
+        self->redacted_uri, cause);
+  else
+    link_lost (self, cause, NULL);
+  g_free (cause);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+accept_any_certificate (SoupMessage * msg, GTlsCertificate * cert,
+    GTlsCertificateFlags errors, gpointer user_data)
+{
+  GST_WARNING_OBJECT (user_data, "accepting a TLS certificate with errors "
+      "0x%x because tls-validation is disabled", errors);
+  return TRUE;
+}
+
+static void
+connect_attempt (WtspSession * self)
+{
+  const gchar *protocols[] = { WTSP_SUBPROTOCOL, NULL };
+  gboolean force, tls_validation;
+  gchar *token;
+  GUri *uri;
+
+  GST_OBJECT_LOCK (self);
+  token = g_strdup (self->token);
+  /* Re-attaching our own session after a drop: the server may still hold
+   * the dead socket and refuse a force=false attach (protocol.md §9) */
+  force = self->force || (self->established && self->reconnect_force);
+  tls_validation = self->tls_validation;
+  GST_OBJECT_UNLOCK (self);
+
+  uri = build_connect_uri (self->base_uri, token, force);
+  g_free (token);
+
+  GST_INFO_OBJECT (self, "connecting to %s (force=%s, attempt %u)",
+      self->redacted_uri, force ? "true" : "false", self->attempt);
+  set_state (self, WTSP_SESSION_STATE_CONNECTING, NULL);
+
+  self->connect_msg = soup_message_new_from_uri (SOUP_METHOD_GET, uri);
+  g_uri_unref (uri);
+  if (!tls_validation)
+    g_signal_connect (self->connect_msg, "accept-certificate",
+        G_CALLBACK (accept_any_certificate), self);
+
+  self->handshake_timer = add_timer (self, self->handshake_timeout,
+      on_handshake_timeout);
+  soup_session_websocket_connect_async (self->soup, self->connect_msg, NULL,
+      (gchar **) protocols, G_PRIORITY_DEFAULT, self->cancellable,
+      on_connected, gst_object_ref (self));
+}
+
+static void
+on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
+{
+  WtspSession *self = user_data;
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION
+      (source), res);
+  SoupWebsocketConnection *conn;
+  GError *error = NULL;
+  guint status;
+  gchar *cause;
+
+  conn = soup_session_websocket_connect_finish (SOUP_SESSION (source), res,
+      &error);
+  status = msg ? soup_message_get_status (msg) : 0;
+
+  /* Superseded: stopped, or timed out and already handled */
+  if (msg != self->connect_msg || self->stopping) {
+    g_clear_object (&conn);
+    g_clear_error (&error);
+    if (msg == self->connect_msg)
+      g_clear_object (&self->connect_msg);
+    maybe_quit (self);
+    gst_object_unref (self);
+    return;
+  }
+  g_clear_object (&self->connect_msg);
+
+  if (conn == NULL) {
+    GstStructure *details = gst_structure_new ("wtsp-error",
+        "http-status", G_TYPE_UINT, status, NULL);
+
+    if (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN) {
+      fail (self, WTSP_SESSION_ERROR_AUTH, details,
+          "The signaling server refused the token (HTTP %u %s)", status,
+          soup_status_get_phrase (status));
+    } else if (error->domain == G_TLS_ERROR) {
+      fail (self, WTSP_SESSION_ERROR_TLS, details,
+          "TLS with the signaling server at %s failed: %s (set ca-file to "
+          "trust its certificate authority, or tls-validation=false for "
+          "tests)", self->redacted_uri, error->message);
+    } else if (status >= 300 && status < 500 && !self->established) {
+      fail (self, WTSP_SESSION_ERROR_CONNECT, details,
+          "The signaling server at %s answered HTTP %u %s instead of "
+          "opening a WebSocket: %s", self->redacted_uri, status,
+          soup_status_get_phrase (status), error->message);
+    } else {
+      cause = g_strdup (error->message);
+      link_lost (self, cause, details);
+      g_free (cause);
+    }
+    g_clear_error (&error);
+    gst_object_unref (self);
+    return;
+  }
+
+  GST_INFO_OBJECT (self, "WebSocket open, sub-protocol %s; waiting for the "
+      "state handshake", soup_websocket_connection_get_protocol (conn));
+  self->conn = conn;
+  soup_websocket_connection_set_max_incoming_payload_size (conn,
+      self->max_message_size);
+  g_signal_connect (conn, "message", G_CALLBACK (on_message), self);
+  g_signal_connect (conn, "closed", G_CALLBACK (on_closed), self);
+  g_signal_connect (conn, "error", G_CALLBACK (on_socket_error), self);
+  set_state (self, WTSP_SESSION_STATE_HANDSHAKE, NULL);
+  gst_object_unref (self);
+}
+
+/* Requests */
+
+typedef struct
+{
+  WtspSession *self;
+  JsonObject *request;
+  GstPromise *promise;
+} RequestData;
+
+static void
+request_data_free (RequestData * d)
+{
+  gst_object_unref (d->self);
+  json_object_unref (d->request);
+  if (d->promise)
+    gst_promise_unref (d->promise);
+  g_free (d);
+}
+
+static gboolean
+do_send_request (gpointer user_data)
+{
+  RequestData *d = user_data;
+  WtspSession *self = d->self;
+  WtspMessage *check;
+  GError *error = NULL;
+  WtspSessionState state;
+  const gchar *type;
+  gchar *id;
+  guint timeout;
+
+  type = json_object_get_string_member_with_default (d->request, "request",
+      "(not a request)");
+
+  /* Check what the caller built before it goes out: a placeholder
+   * transaction, since begin() assigns the real one */
+  json_object_set_string_member (d->request, "transaction", "transaction-0");
+  check = wtsp_message_new_from_object (d->request, &error);
+  if (check && check->kind != WTSP_MESSAGE_KIND_REQUEST) {
+    g_set_error (&error, WTSP_MESSAGE_ERROR,
+        WTSP_MESSAGE_ERROR_UNKNOWN_KIND,
+        "only requests can be sent, not a %s",
+        wtsp_message_kind_to_string (check->kind));
+  }
+  g_clear_pointer (&check, wtsp_message_unref);
+  if (error) {
+    emit_warning (self, WTSP_SESSION_ERROR_MALFORMED, NULL,
+        "Refused to send an invalid request: %s", error->message);
+    wtsp_promise_reply_failure (d->promise, type, WTSP_RESULT_INVALID,
+        error->message);
+    g_error_free (error);
+    return G_SOURCE_REMOVE;
+  }
+
+  GST_OBJECT_LOCK (self);
+  state = self->state;
+  timeout = self->transaction_timeout;
+  GST_OBJECT_UNLOCK (self);
+
+  if (self->stopping || state == WTSP_SESSION_STATE_FAILED
+      || state == WTSP_SESSION_STATE_STOPPED) {
+    wtsp_promise_reply_failure (d->promise, type, WTSP_RESULT_DISCONNECTED,
+        "the signaling session is not running");
+    return G_SOURCE_REMOVE;
+  }
+
+  if (state != WTSP_SESSION_STATE_READY
+      && self->queued.length >= MAX_QUEUED_REQUESTS) {
+    emit_warning (self, WTSP_SESSION_ERROR_LINK, NULL,
+        "Refused a %s request: %u requests already wait for the "
+        "connection", type, MAX_QUEUED_REQUESTS);
+    wtsp_promise_reply_failure (d->promise, type, WTSP_RESULT_DISCONNECTED,
+        "too many requests wait for the connection");
+    return G_SOURCE_REMOVE;
+  }
+
+  id = wtsp_transactions_begin (self->transactions, d->request, d->promise,
+      timeout);
+  if (state == WTSP_SESSION_STATE_READY) {
+    GST_DEBUG_OBJECT (self, "%s %s", type, id);
+    send_object (self, d->request);
+    restart_keepalive_timer (self);
+    g_free (id);
+  } else {
+    QueuedRequest *q = g_new0 (QueuedRequest, 1);
+
+    GST_DEBUG_OBJECT (self, "%s %s waits for the handshake", type, id);
+    q->transaction = id;
+    q->request = json_object_ref (d->request);
+    g_queue_push_tail (&self->queued, q);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * wtsp_session_send_request:
+ * @request: (transfer full): a request without "transaction"
+ * @promise: (nullable) (transfer none): replied to with a "wtsp-reply"
+ *     structure (see wtsptransactions.h), always, exactly once
+ *
+ * Sends @request once the handshake is done (requests made before wait,
+ * their timeout running). May be called from any thread.
+ */
+void
+wtsp_session_send_request (WtspSession * session, JsonObject * request,
+    GstPromise * promise)
+{
+  RequestData *d;
+
+  g_return_if_fail (WTSP_IS_SESSION (session));
+  g_return_if_fail (request != NULL);
+
+  GST_OBJECT_LOCK (session);
+  if (session->context == NULL) {
+    GST_OBJECT_UNLOCK (session);
+    wtsp_promise_reply_failure (promise,
+        json_object_get_string_member_with_default (request, "request", NULL),
+        WTSP_RESULT_DISCONNECTED, "the signaling session is not running");
+    json_object_unref (request);
+    return;
+  }
+
+  d = g_new0 (RequestData, 1);
+  d->self = gst_object_ref (session);
+  d->request = request;
+  d->promise = promise ? gst_promise_ref (promise) : NULL;
+  g_main_context_invoke_full (session->context, G_PRIORITY_DEFAULT,
+      do_send_request, d, (GDestroyNotify) request_data_free);
+  GST_OBJECT_UNLOCK (session);
+}
+
+/* Thread */
+
+static gpointer
+session_thread (gpointer user_data)
+{
+  WtspSession *self = user_data;
+
+  g_main_context_push_thread_default (self->context);
+
+  self->soup = soup_session_new_with_options ("user-agent",
+      "gst-wtsp/" VERSION, "timeout", (self->handshake_timeout + 999) / 1000,
+      NULL);
+  if (self->tls_database)
+    soup_session_set_tls_database (self->soup, self->tls_database);
+  self->cancellable = g_cancellable_new ();
+  self->transactions = wtsp_transactions_new (self->context,
+      GST_OBJECT (self));
+
+  connect_attempt (self);
+  g_main_loop_run (self->loop);
+
+  /* Everything libsoup made is released on the thread that made it */
+  clear_timer (&self->handshake_timer);
+  clear_timer (&self->keepalive_timer);
+  clear_timer (&self->reconnect_timer);
+  clear_timer (&self->stop_timer);
+  release_connection (self);
+  fail_queued (self, WTSP_RESULT_DISCONNECTED,
+      "the signaling session was stopped");
+  g_clear_pointer (&self->transactions, wtsp_transactions_free);
+  g_clear_object (&self->connect_msg);
+  g_clear_object (&self->cancellable);
+  soup_session_abort (self->soup);
+  g_clear_object (&self->soup);
+
+  /* Let cancelled operations run their callbacks and drop their refs */
+  while (g_main_context_iteration (self->context, FALSE));
+
+  g_main_context_pop_thread_default (self->context);
+  return NULL;
+}
+
+/**
+ * wtsp_session_start:
+ *
+ * Checks the settings and starts connecting, on the session's thread.
+ *
+ * Returns: %FALSE with @error set if the settings cannot work
+ */
+gboolean
+wtsp_session_start (WtspSession * self, GError ** error)
+{
+  GError *err = NULL;
+  GUri *uri;
+  gchar *ca_file, *token, *token_file;
+  const gchar *scheme;
+
+  g_return_val_if_fail (WTSP_IS_SESSION (self), FALSE);
+  g_return_val_if_fail (self->thread == NULL, FALSE);
+
+  GST_OBJECT_LOCK (self);
+  if (self->location == NULL) {
+    GST_OBJECT_UNLOCK (self);
+    g_set_error_literal (error, WTSP_SESSION_ERROR,
+        WTSP_SESSION_ERROR_SETTINGS, "No location set (the signaling "
+        "server's URL, e.g. wss://host/signaling/v1)");
+    return FALSE;
+  }
+  uri = g_uri_parse (self->location, G_URI_FLAGS_ENCODED, &err);
+  if (uri == NULL) {
+    /* The message may quote the location, and so a token in it */
+    GST_OBJECT_UNLOCK (self);
+    g_set_error (error, WTSP_SESSION_ERROR, WTSP_SESSION_ERROR_SETTINGS,
+        "The location is not a valid URL (%s)",
+        err->domain == G_URI_ERROR ? "see the URI syntax" : "unknown error");
+    g_clear_error (&err);
+    return FALSE;
+  }
+  scheme = g_uri_get_scheme (uri);
+  if (g_ascii_strcasecmp (scheme, "ws") && g_ascii_strcasecmp (scheme, "wss")) {
+    GST_OBJECT_UNLOCK (self);
+    g_set_error (error, WTSP_SESSION_ERROR, WTSP_SESSION_ERROR_SETTINGS,
+        "The location must be a ws:// or wss:// URL, not %s://", scheme);
+    g_uri_unref (uri);
+    return FALSE;
+  }
+  token_file = g_strdup (self->token_file);
+  ca_file = g_strdup (self->ca_file);
+  GST_OBJECT_UNLOCK (self);
+
+  /* token, else token-file, else a token in the location's query */
+  token = NULL;
+  if (token_file) {
+    if (!g_file_get_contents (token_file, &token, NULL, &err)) {
+      g_set_error (error, WTSP_SESSION_ERROR, WTSP_SESSION_ERROR_SETTINGS,
+          "Could not read the token file: %s", err->message);
+      g_clear_error (&err);
+      g_uri_unref (uri);
+      g_free (ca_file);
+      g_free (token_file);
+      return FALSE;
+    }
+    g_strstrip (token);
+  }
+  g_free (token_file);
+  if (token == NULL)
+    token = token_from_uri (uri);
+
+  GST_OBJECT_LOCK (self);
+  if (self->token == NULL || *self->token == '\0') {
+    g_free (self->token);
+    self->token = token;
+  } else {
+    g_free (token);
+  }
+  token = self->token;
+  GST_OBJECT_UNLOCK (self);
+
+  if (token == NULL || *token == '\0') {
+    g_set_error_literal (error, WTSP_SESSION_ERROR,
+        WTSP_SESSION_ERROR_SETTINGS, "No token set (the session token "
+        "the signaling server gave this account)");
+    g_uri_unref (uri);
+    g_free (ca_file);
+    return FALSE;
+  }
+
+  g_clear_object (&self->tls_database);
+  if (ca_file) {
+    self->tls_database = g_tls_file_database_new (ca_file, &err);
+    if (self->tls_database == NULL) {
+      g_set_error (error, WTSP_SESSION_ERROR, WTSP_SESSION_ERROR_SETTINGS,
+          "Could not load the CA file %s: %s", ca_file, err->message);
+      g_clear_error (&err);
+      g_uri_unref (uri);
+      g_free (ca_file);
+      return FALSE;
+    }
+  }
+  g_free (ca_file);
+
+  g_clear_pointer (&self->base_uri, g_uri_unref);
+  self->base_uri = uri;
+  g_free (self->redacted_uri);
+  {
+    gchar *plain = g_uri_to_string (uri);
+    self->redacted_uri = wtsp_redact_uri (plain);
+    g_free (plain);
+  }
+
+  self->stopping = FALSE;
+  self->established = FALSE;
+  self->attempt = 0;
+
+  GST_OBJECT_LOCK (self);
+  g_clear_pointer (&self->state_message, wtsp_message_unref);
+  self->keepalive_interval = 0;
+  self->context = g_main_context_new ();
+  GST_OBJECT_UNLOCK (self);
+  self->loop = g_main_loop_new (self->context, FALSE);
+
+  GST_INFO_OBJECT (self, "starting session with %s", self->redacted_uri);
+  self->thread = g_thread_new ("wtspsession", session_thread, self);
+  return TRUE;
+}
+
+static gboolean
+on_stop_grace_over (gpointer user_data)
+{
+  WtspSession *self = user_data;
+
+  GST_WARNING_OBJECT (self, "the server did not answer our close in %d ms",
+      CLOSE_GRACE_MS);
+  g_source_unref (self->stop_timer);
+  self->stop_timer = NULL;
+  g_main_loop_quit (self->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+do_stop (gpointer user_data)
+{
+  WtspSession *self = user_data;
+
+  self->stopping = TRUE;
+  g_cancellable_cancel (self->cancellable);
+  clear_timer (&self->handshake_timer);
+  clear_timer (&self->keepalive_timer);
+  clear_timer (&self->reconnect_timer);
+  fail_queued (self, WTSP_RESULT_DISCONNECTED,
+      "the signaling session was stopped");
+
+  if (self->conn && soup_websocket_connection_get_state (self->conn) ==
+      SOUP_WEBSOCKET_STATE_OPEN) {
+    soup_websocket_connection_close (self->conn, SOUP_WEBSOCKET_CLOSE_NORMAL,
+        NULL);
+  } else if (self->conn) {
+    g_signal_handlers_disconnect_by_data (self->conn, self);
+    g_clear_object (&self->conn);
+  }
+  if (!maybe_quit (self))
+    self->stop_timer = add_timer (self, CLOSE_GRACE_MS, on_stop_grace_over);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * wtsp_session_stop:
+ *
+ * Closes the WebSocket (code 1000), fails every pending transaction and
+ * joins the session thread. Must not be called from a signal handler of
+ * this session (they run on that thread).
+ */
+void
+wtsp_session_stop (WtspSession * self)
+{
+  GMainContext *context;
+
+  g_return_if_fail (WTSP_IS_SESSION (self));
+
+  if (self->thread == NULL)
+    return;
+  g_return_if_fail (!wtsp_session_is_current_thread (self));
+
+  g_main_context_invoke (self->context, do_stop, self);
+  g_thread_join (self->thread);
+  self->thread = NULL;
+
+  GST_OBJECT_LOCK (self);
+  context = self->context;
+  self->context = NULL;
+  GST_OBJECT_UNLOCK (self);
+
+  g_clear_pointer (&self->loop, g_main_loop_unref);
+  g_main_context_unref (context);
+  set_state (self, WTSP_SESSION_STATE_STOPPED, NULL);
+}
+
+gboolean
+wtsp_session_is_current_thread (WtspSession * self)
+{
+  return self->thread != NULL && g_thread_self () == self->thread;
+}
+
+WtspSessionState
+wtsp_session_get_state (WtspSession * self)
+{
+  WtspSessionState state;
+
+  GST_OBJECT_LOCK (self);
+  state = self->state;
+  GST_OBJECT_UNLOCK (self);
+  return state;
+}
+
+/**
+ * wtsp_session_get_state_message:
+ *
+ * Returns: (transfer full) (nullable): the last "state" handshake
+ */
+WtspMessage *
+wtsp_session_get_state_message (WtspSession * self)
+{
+  WtspMessage *msg = NULL;
+
+  GST_OBJECT_LOCK (self);
+  if (self->state_message)
+    msg = wtsp_message_ref (self->state_message);
+  GST_OBJECT_UNLOCK (self);
+  return msg;
+}
+
+WtspSession *
+wtsp_session_new (void)
+{
+  return g_object_new (WTSP_TYPE_SESSION, NULL);
+}
+
+/* GObject */
+
+static void
+wtsp_session_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  WtspSession *self = WTSP_SESSION (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      g_free (self->location);
+      self->location = g_value_dup_string (value);
+      break;
+    case PROP_TOKEN:
+      g_free (self->token);
+      self->token = g_value_dup_string (value);
+      break;
+    case PROP_TOKEN_FILE:
+      g_free (self->token_file);
+      self->token_file = g_value_dup_string (value);
+      break;
+    case PROP_FORCE:
+      self->force = g_value_get_boolean (value);
+      break;
+    case PROP_RECONNECT_FORCE:
+      self->reconnect_force = g_value_get_boolean (value);
+      break;
+    case PROP_TLS_VALIDATION:
+      self->tls_validation = g_value_get_boolean (value);
+      break;
+    case PROP_CA_FILE:
+      g_free (self->ca_file);
+      self->ca_file = g_value_dup_string (value);
+      break;
+    case PROP_TRANSACTION_TIMEOUT:
+      self->transaction_timeout = g_value_get_uint (value);
+      break;
+    case PROP_HANDSHAKE_TIMEOUT:
+      self->handshake_timeout = g_value_get_uint (value);
+      break;
+    case PROP_RECONNECT_DELAY_MIN:
+      self->reconnect_delay_min = g_value_get_uint (value);
+      break;
+    case PROP_RECONNECT_DELAY_MAX:
+      self->reconnect_delay_max = g_value_get_uint (value);
+      break;
+    case PROP_MAX_RECONNECT_ATTEMPTS:
+      self->max_reconnect_attempts = g_value_get_int (value);
+      break;
+    case PROP_MAX_MESSAGE_SIZE:
+      self->max_message_size = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+wtsp_session_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  WtspSession *self = WTSP_SESSION (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      g_value_set_string (value, self->location);
+      break;
+    case PROP_TOKEN_FILE:
+      g_value_set_string (value, self->token_file);
+      break;
+    case PROP_FORCE:
+      g_value_set_boolean (value, self->force);
+      break;
+    case PROP_RECONNECT_FORCE:
+      g_value_set_boolean (value, self->reconnect_force);
+      break;
+    case PROP_TLS_VALIDATION:
+      g_value_set_boolean (value, self->tls_validation);
+      break;
+    case PROP_CA_FILE:
+      g_value_set_string (value, self->ca_file);
+      break;
+    case PROP_TRANSACTION_TIMEOUT:
+      g_value_set_uint (value, self->transaction_timeout);
+      break;
+    case PROP_HANDSHAKE_TIMEOUT:
+      g_value_set_uint (value, self->handshake_timeout);
+      break;
+    case PROP_RECONNECT_DELAY_MIN:
+      g_value_set_uint (value, self->reconnect_delay_min);
+      break;
+    case PROP_RECONNECT_DELAY_MAX:
+      g_value_set_uint (value, self->reconnect_delay_max);
+      break;
+    case PROP_MAX_RECONNECT_ATTEMPTS:
+      g_value_set_int (value, self->max_reconnect_attempts);
+      break;
+    case PROP_MAX_MESSAGE_SIZE:
+      g_value_set_uint (value, self->max_message_size);
+      break;
+    case PROP_STATE:
+      g_value_set_enum (value, self->state);
+      break;
+    case PROP_REGISTRATION:
+      g_value_set_string (value, self->registration);
+      break;
+    case PROP_KEEPALIVE_INTERVAL:
+      g_value_set_uint (value, self->keepalive_interval);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+wtsp_session_dispose (GObject * object)
+{
+  WtspSession *self = WTSP_SESSION (object);
+
+  wtsp_session_stop (self);
+  G_OBJECT_CLASS (wtsp_session_parent_class)->dispose (object);
+}
+
+static void
+wtsp_session_finalize (GObject * object)
+{
+  WtspSession *self = WTSP_SESSION (object);
+
+  g_free (self->location);
+  if (self->token)              /* don't leave the secret in freed memory */
+    memset (self->token, 0, strlen (self->token));
+  g_free (self->token);
+  g_free (self->token_file);
+  g_free (self->ca_file);
+  g_free (self->registration);
+  g_free (self->redacted_uri);
+  g_free (self->last_socket_error);
+  g_clear_pointer (&self->state_message, wtsp_message_unref);
+  g_clear_pointer (&self->base_uri, g_uri_unref);
+  g_clear_object (&self->tls_database);
+
+  G_OBJECT_CLASS (wtsp_session_parent_class)->finalize (object);
+}
+
+static void
+wtsp_session_init (WtspSession * self)
+{
+  self->force = DEFAULT_FORCE;
+  self->reconnect_force = DEFAULT_RECONNECT_FORCE;
+  self->tls_validation = DEFAULT_TLS_VALIDATION;
+  self->transaction_timeout = DEFAULT_TRANSACTION_TIMEOUT;
+  self->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
+  self->reconnect_delay_min = DEFAULT_RECONNECT_DELAY_MIN;
+  self->reconnect_delay_max = DEFAULT_RECONNECT_DELAY_MAX;
+  self->max_reconnect_attempts = DEFAULT_MAX_RECONNECT_ATTEMPTS;
+  self->max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
+  self->state = WTSP_SESSION_STATE_STOPPED;
+  g_queue_init (&self->queued);
+}
+
+/**
+ * wtsp_session_install_properties:
+ * @klass: an object class with the same property ids
+ * @first_id: the id the first session property gets in @klass
+ *
+ * Elements that wrap a session (signalingsrc, webrtccall) show the same
+ * properties with the same names, blurbs and defaults: they install them
+ * from here and forward them with g_object_set_property.
+ */
+void
+wtsp_session_install_properties (GObjectClass * klass, guint first_id,
+    gboolean with_state)
+{
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
+  guint id = first_id;
+
+  g_object_class_install_property (klass, id++,
+      g_param_spec_string ("location", "Location",
+          "URL of the signaling server: ws[s]://HOST[:PORT][/tenant/ID]"
+          "/signaling/v1 (token and force are added to its query)",
+          DEFAULT_LOCATION, rw));
+  g_object_class_install_property (klass, id++,
+      g_param_spec_string ("token", "Token",
+          "Session token (a secret: write-only, never logged)",
+          NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (klass, id++,
+      g_param_spec_string ("token-file", "Token file",
+          "File holding the session token, read at start (keeps the secret "
+          "off command lines, which GStreamer logs at debug level)",
+          NULL, rw));
+  g_object_class_install_property (klass, id++,
+      g_param_spec_boolean ("force", "Force",
+          "Take the session over from another connection that holds it "
+          "(that one is closed with 4441)", DEFAULT_FORCE, rw));
+  g_object_class_install_property (klass, id++,
+      g_param_spec_boolean ("reconnect-force", "Reconnect with force",
+          "Re-attach with force=true after a drop, since the server may "
+          "still hold our dead socket", DEFAULT_RECONNECT_FORCE, rw));
+  g_object_class_install_property (klass, id++,
+      g_param_spec_boolean ("tls-validation", "TLS validation",
+          "Validate the server's TLS certificate (disable only for tests)",
+          DEFAULT_TLS_VALIDATION, rw));
+  g_object_class_install_property (klass, id++,
+      g_param_spec_string ("ca-file", "CA file",
+          "PEM file of certificate authorities to trust instead of the "
+          "system's", DEFAULT_CA_FILE, rw));
+  g_object_class_install_property (klass, id++,
+      g_param_spec_uint ("transaction-timeout", "Transaction timeout",
+          "Milliseconds to wait for the answer to a request or keepalive",
+          1, G_MAXUINT, DEFAULT_TRANSACTION_TIMEOUT, rw));
+  g_object_class_install_property (klass, id++,
+      g_param_spec_uint ("handshake-timeout", "Handshake timeout",
+          "Milliseconds from connecting to the server's state handshake",
+          1, G_MAXUINT, DEFAULT_HANDSHAKE_TIMEOUT, rw));
+  g_object_class_install_property (klass, id++,
+      g_param_spec_uint ("reconnect-delay-min", "Minimum reconnect delay",
+          "Milliseconds before the first reconnect attempt (doubles with "
+          "each failed attempt, with jitter)", 1, G_MAXUINT,
+          DEFAULT_RECONNECT_DELAY_MIN, rw));
+  g_object_class_install_property (klass, id++,
+      g_param_spec_uint ("reconnect-delay-max", "Maximum reconnect delay",
+          "Largest delay between reconnect attempts, in milliseconds",
+          1, G_MAXUINT, DEFAULT_RECONNECT_DELAY_MAX, rw));
+  g_object_class_install_property (klass, id++,
+      g_param_spec_int ("max-reconnect-attempts", "Max reconnect attempts",
+          "Reconnect attempts after a drop before giving up with an error "
+          "(-1 = keep trying)", -1, G_MAXINT,
+          DEFAULT_MAX_RECONNECT_ATTEMPTS, rw));
+  g_object_class_install_property (klass, id++,
+      g_param_spec_uint ("max-message-size", "Max message size",
+          "Largest message accepted from the server, in bytes (a larger "
+          "one drops the link, which is then reconnected)", 1024, G_MAXINT,
+          DEFAULT_MAX_MESSAGE_SIZE, rw));
+
+  if (!with_state)
+    return;
+  g_object_class_install_property (klass, id++,
+      g_param_spec_enum ("state", "State", "Connection state",
+          WTSP_TYPE_SESSION_STATE, WTSP_SESSION_STATE_STOPPED, ro));
+  g_object_class_install_property (klass, id++,
+      g_param_spec_string ("registration", "Registration",
+          "SIP registration status the server reported: registering, "
+          "registered, registration_failed, unregistering, unregistered",
+          NULL, ro));
+  g_object_class_install_property (klass, id++,
+      g_param_spec_uint ("keepalive-interval", "Keepalive interval",
+          "Milliseconds between keepalives, as the server asked "
+          "(0 before the handshake)", 0, G_MAXUINT, 0, ro));
+}
+
+static void
+wtsp_session_class_init (WtspSessionClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+
+  gobject_class->set_property = wtsp_session_set_property;
+  gobject_class->get_property = wtsp_session_get_property;
+  gobject_class->dispose = wtsp_session_dispose;
+  gobject_class->finalize = wtsp_session_finalize;
+
+  wtsp_session_install_properties (gobject_class, PROP_LOCATION, TRUE);
+
+  /**
+   * WtspSession::message:
+   * @msg: a valid message from the server (keepalive echoes excepted)
+   */
+  signals[SIGNAL_MESSAGE] = g_signal_new ("message", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+      WTSP_TYPE_MESSAGE | G_SIGNAL_TYPE_STATIC_SCOPE);
+
+  /**
+   * WtspSession::state-changed:
+   * @old: the previous #WtspSessionState
+   * @new: the new one
+   * @why: (nullable): what caused it
+   */
+  signals[SIGNAL_STATE_CHANGED] = g_signal_new ("state-changed",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 3, WTSP_TYPE_SESSION_STATE, WTSP_TYPE_SESSION_STATE,
+      G_TYPE_STRING);
+
+  /**
+   * WtspSession::warning:
+   * @error: what went wrong (a dropped message, a lost link)
+   * @debug: (nullable): detail for logs, e.g. an excerpt of the message
+   *
+   * The session goes on.
+   */
+  signals[SIGNAL_WARNING] = g_signal_new ("warning", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_ERROR,
+      G_TYPE_STRING);
+
+  /**
+   * WtspSession::error:
+   * @error: why the session gave up
+   * @details: "wtsp-error" structure: uri (token redacted), and
+   *     close-code, close-reason or http-status where known
+   */
+  signals[SIGNAL_ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_ERROR,
+      GST_TYPE_STRUCTURE);
+}

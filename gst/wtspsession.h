@@ -1,0 +1,67 @@
+/* WebTrit Signaling Protocol (WTSP): the session
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef __WTSP_SESSION_H__
+#define __WTSP_SESSION_H__
+
+#include "wtspmessage.h"
+#include "wtsptransactions.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  WTSP_SESSION_STATE_STOPPED,
+  WTSP_SESSION_STATE_CONNECTING,        /* opening the WebSocket */
+  WTSP_SESSION_STATE_HANDSHAKE,         /* open, waiting for "state" */
+  WTSP_SESSION_STATE_READY,             /* "state" received: requests flow */
+  WTSP_SESSION_STATE_RECONNECTING,      /* link lost, next attempt pending */
+  WTSP_SESSION_STATE_FAILED,            /* gave up: see the "error" signal */
+} WtspSessionState;
+
+GType wtsp_session_state_get_type (void);
+#define WTSP_TYPE_SESSION_STATE (wtsp_session_state_get_type ())
+
+#define WTSP_SESSION_ERROR (wtsp_session_error_quark ())
+GQuark wtsp_session_error_quark (void);
+
+typedef enum
+{
+  WTSP_SESSION_ERROR_SETTINGS,          /* bad location, no token, ... */
+  WTSP_SESSION_ERROR_CONNECT,           /* could not open the WebSocket */
+  WTSP_SESSION_ERROR_AUTH,              /* HTTP 401/403: token refused */
+  WTSP_SESSION_ERROR_TLS,               /* certificate not accepted */
+  WTSP_SESSION_ERROR_HANDSHAKE,         /* no "state" in time */
+  WTSP_SESSION_ERROR_CLOSED,            /* server closed for good */
+  WTSP_SESSION_ERROR_RECONNECT,         /* gave up reconnecting */
+  WTSP_SESSION_ERROR_MALFORMED,         /* a message was dropped (warning) */
+  WTSP_SESSION_ERROR_LINK,              /* link lost, reconnecting (warning) */
+} WtspSessionError;
+
+#define WTSP_TYPE_SESSION (wtsp_session_get_type ())
+G_DECLARE_FINAL_TYPE (WtspSession, wtsp_session, WTSP, SESSION, GstObject);
+
+WtspSession *wtsp_session_new (void);
+
+gboolean wtsp_session_start (WtspSession * session, GError ** error);
+void wtsp_session_stop (WtspSession * session);
+
+void wtsp_session_send_request (WtspSession * session, JsonObject * request,
+    GstPromise * promise);
+
+WtspSessionState wtsp_session_get_state (WtspSession * session);
+WtspMessage *wtsp_session_get_state_message (WtspSession * session);
+gboolean wtsp_session_is_current_thread (WtspSession * session);
+
+gchar *wtsp_redact_uri (const gchar * uri);
+void wtsp_session_install_properties (GObjectClass * klass, guint first_id,
+    gboolean with_state);
+
+/* Number of properties wtsp_session_install_properties() installs */
+#define WTSP_SESSION_N_SETTINGS 13
+#define WTSP_SESSION_N_STATE 3
+
+G_END_DECLS
+
+#endif /* __WTSP_SESSION_H__ */
