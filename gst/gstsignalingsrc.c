@@ -266,11 +266,8 @@ on_error (WtspSession * session, GError * error, GstStructure * details,
 {
   gchar *debug = gst_structure_to_string (details);
 
-  GST_OBJECT_LOCK (self);
-  self->failed = TRUE;
-  g_cond_broadcast (&self->queue_cond);
-  GST_OBJECT_UNLOCK (self);
-
+  /* Ours first: create() returning an error makes basesrc post its own,
+   * vaguer "Internal data stream error" */
   if (error->code == WTSP_SESSION_ERROR_AUTH)
     GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, NOT_AUTHORIZED,
         ("%s", error->message), ("%s", debug),
@@ -280,6 +277,11 @@ on_error (WtspSession * session, GError * error, GstStructure * details,
         ("%s", error->message), ("%s", debug),
         ("details", GST_TYPE_STRUCTURE, details, NULL));
   g_free (debug);
+
+  GST_OBJECT_LOCK (self);
+  self->failed = TRUE;
+  g_cond_broadcast (&self->queue_cond);
+  GST_OBJECT_UNLOCK (self);
 }
 
 static void

@@ -254,6 +254,19 @@ build_connect_uri (GUri * base, const gchar * token, gboolean force)
   return uri;
 }
 
+/* The URL we connect to, as logs and errors may show it: token=*** */
+static gchar *
+redacted_connect_uri (WtspSession * self)
+{
+  GUri *uri = build_connect_uri (self->base_uri, "-", self->force);
+  gchar *plain = g_uri_to_string (uri);
+  gchar *redacted = wtsp_redact_uri (plain);
+
+  g_free (plain);
+  g_uri_unref (uri);
+  return redacted;
+}
+
 /* A token given in the location's query, if any */
 static gchar *
 token_from_uri (GUri * uri)
@@ -1186,11 +1199,7 @@ wtsp_session_start (WtspSession * self, GError ** error)
   g_clear_pointer (&self->base_uri, g_uri_unref);
   self->base_uri = uri;
   g_free (self->redacted_uri);
-  {
-    gchar *plain = g_uri_to_string (uri);
-    self->redacted_uri = wtsp_redact_uri (plain);
-    g_free (plain);
-  }
+  self->redacted_uri = redacted_connect_uri (self);
 
   self->stopping = FALSE;
   self->established = FALSE;

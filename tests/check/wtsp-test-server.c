@@ -1,0 +1,230 @@
+/* Test fixture: the reference signaling server, run for real
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "wtsp-test-server.h"
+
+#include <gst/check/gstcheck.h>
+#include <signal.h>
+#include <string.h>
+
+static const gchar *
+server_path (void)
+{
+  const gchar *path = g_getenv ("WTSP_SIGNALING_SERVER");
+
+  fail_unless (path != NULL, "WTSP_SIGNALING_SERVER is not set (run the "
+      "tests with meson test)");
+  return path;
+}
+
+static void
+spawn (WtspTestServer * server)
+{
+  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
+  GError *error = NULL;
+  GDataInputStream *out;
+  gchar *line, **a;
+  const gchar *prefix = "listening ";
+
+  g_ptr_array_add (argv, g_strdup (server_path ()));
+  g_ptr_array_add (argv, g_strdup ("--port"));
+  g_ptr_array_add (argv, g_strdup_printf ("%u", server->port));
+  for (a = server->args; a && *a; a++)
+    g_ptr_array_add (argv, g_strdup (*a));
+  g_ptr_array_add (argv, NULL);
+
+  server->proc = g_subprocess_newv ((const gchar * const *) argv->pdata,
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  fail_unless (server->proc != NULL, "cannot start %s: %s", server_path (),
+      error ? error->message : "?");
+  g_ptr_array_unref (argv);
+
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->proc));
+  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  fail_unless (line != NULL && g_str_has_prefix (line, prefix),
+      "signaling-server did not say where it listens (got \"%s\")",
+      line ? line : (error ? error->message : "EOF"));
+
+  g_free (server->url);
+  server->url = g_strdup (line + strlen (prefix));
+  if (server->port == 0) {
+    GUri *uri = g_uri_parse (server->url, G_URI_FLAGS_NONE, NULL);
+
+    fail_unless (uri != NULL);
+    server->port = g_uri_get_port (uri);
+    g_uri_unref (uri);
+  }
+  g_free (line);
+  g_object_unref (out);
+}
+
+WtspTestServer *
+wtsp_test_server_startv (const gchar * const *args)
+{
+  WtspTestServer *server = g_new0 (WtspTestServer, 1);
+
+  server->args = g_strdupv ((gchar **) args);
+  spawn (server);
+  return server;
+}
+
+WtspTestServer *
+wtsp_test_server_start (const gchar * first_arg, ...)
+{
+  GPtrArray *args = g_ptr_array_new ();
+  WtspTestServer *server;
+  const gchar *arg;
+  va_list ap;
+
+  va_start (ap, first_arg);
+  for (arg = first_arg; arg; arg = va_arg (ap, const gchar *))
+    g_ptr_array_add (args, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+
+  server = wtsp_test_server_startv ((const gchar * const *) args->pdata);
+  g_ptr_array_unref (args);
+  return server;
+}
+
+static void
+stop (WtspTestServer * server, gint sig)
+{
+  if (server->proc == NULL)
+    return;
+  g_subprocess_send_signal (server->proc, sig);
+  g_subprocess_wait (server->proc, NULL, NULL);
+  g_clear_object (&server->proc);
+}
+
+void
+wtsp_test_server_kill (WtspTestServer * server)
+{
+  stop (server, SIGKILL);
+}
+
+void
+wtsp_test_server_restart (WtspTestServer * server)
+{
+  fail_unless (server->proc == NULL, "restart a server that was killed");
+  spawn (server);
+}
+
+void
+wtsp_test_server_free (WtspTestServer * server)
+{
+  stop (server, SIGTERM);
+  g_strfreev (server->args);
+  g_free (server->url);
+  g_free (server);
+}
+
+GstMessage *
+wtsp_test_wait_element (GstBus * bus, const gchar * name, const gchar * field,
+    const gchar * value, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
+
+  for (;;) {
+    gint64 left = deadline - g_get_monotonic_time ();
+    GstMessage *msg;
+    const GstStructure *s;
+
+    if (left <= 0)
+      return NULL;
+    msg = gst_bus_timed_pop_filtered (bus, left * GST_USECOND,
+        GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR);
+    if (msg == NULL)
+      return NULL;
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+      gchar *text = wtsp_test_message_text (msg);
+
+      fail ("unexpected error while waiting for %s %s=%s: %s", name,
+          GST_STR_NULL (field), GST_STR_NULL (value), text);
+      g_free (text);
+    }
+    s = gst_message_get_structure (msg);
+    if (gst_structure_has_name (s, name) && (field == NULL
+            || (value == NULL && gst_structure_has_field (s, field))
+            || (value && g_strcmp0 (gst_structure_get_string (s, field),
+                    value) == 0)))
+      return msg;
+    gst_message_unref (msg);
+  }
+}
+
+GstMessage *
+wtsp_test_wait_type (GstBus * bus, GstMessageType type, guint timeout_ms)
+{
+  return gst_bus_timed_pop_filtered (bus, timeout_ms * GST_MSECOND, type);
+}
+
+gchar *
+wtsp_test_message_text (GstMessage * msg)
+{
+  GError *error = NULL;
+  gchar *debug = NULL, *text;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ERROR:
+      gst_message_parse_error (msg, &error, &debug);
+      break;
+    case GST_MESSAGE_WARNING:
+      gst_message_parse_warning (msg, &error, &debug);
+      break;
+    default:
+      return g_strdup (GST_MESSAGE_TYPE_NAME (msg));
+  }
+  text = g_strdup_printf ("%s | %s", error->message, GST_STR_NULL (debug));
+  g_error_free (error);
+  g_free (debug);
+  return text;
+}
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+} Waiter;
+
+static void
+on_reply (GstPromise * promise, gpointer user_data)
+{
+  Waiter *w = user_data;
+
+  g_mutex_lock (&w->lock);
+  w->done = TRUE;
+  g_cond_signal (&w->cond);
+  g_mutex_unlock (&w->lock);
+}
+
+GstStructure *
+wtsp_test_request (GstElement * element, const gchar * json, guint timeout_ms)
+{
+  /* On the heap and never freed if the reply is lost: the promise may
+   * still be replied to after the test gave up on it */
+  Waiter *w = g_new0 (Waiter, 1);
+  GstPromise *promise = gst_promise_new_with_change_func (on_reply, w, NULL);
+  GstStructure *reply = NULL;
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+  gboolean done;
+
+  g_mutex_init (&w->lock);
+  g_cond_init (&w->cond);
+  g_signal_emit_by_name (element, "request", json, promise);
+
+  g_mutex_lock (&w->lock);
+  while (!w->done && g_cond_wait_until (&w->cond, &w->lock, deadline));
+  done = w->done;
+  g_mutex_unlock (&w->lock);
+
+  fail_unless (done, "no reply to %s within %u ms", json, timeout_ms);
+  reply = gst_structure_copy (gst_promise_get_reply (promise));
+  gst_promise_unref (promise);
+  g_mutex_clear (&w->lock);
+  g_cond_clear (&w->cond);
+  g_free (w);
+  return reply;
+}

@@ -1,0 +1,57 @@
+/* Test fixture: the reference signaling server, run for real
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef __WTSP_TEST_SERVER_H__
+#define __WTSP_TEST_SERVER_H__
+
+#include <gio/gio.h>
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  GSubprocess *proc;
+  gchar **args;                 /* extra arguments given at start */
+  guint port;
+  gchar *url;                   /* ws://127.0.0.1:PORT/signaling/v1 */
+} WtspTestServer;
+
+/* Starts tests/server/signaling-server (path in $WTSP_SIGNALING_SERVER)
+ * on a free port with the given extra arguments, NULL-terminated, and
+ * waits until it listens. */
+WtspTestServer *wtsp_test_server_start (const gchar * first_arg, ...)
+    G_GNUC_NULL_TERMINATED;
+WtspTestServer *wtsp_test_server_startv (const gchar * const *args);
+
+/* SIGKILL: the sockets drop without a close frame, like a crash */
+void wtsp_test_server_kill (WtspTestServer * server);
+
+/* Starts it again, same port and arguments, after kill */
+void wtsp_test_server_restart (WtspTestServer * server);
+
+/* SIGTERM and wait */
+void wtsp_test_server_free (WtspTestServer * server);
+
+/* Waits for an element message named @name whose string field @field is
+ * @value (any value if NULL); other messages are dropped, except that an
+ * ERROR fails the test unless @name is NULL and... see the .c. Returns
+ * the message (unref it) or NULL on timeout. */
+GstMessage *wtsp_test_wait_element (GstBus * bus, const gchar * name,
+    const gchar * field, const gchar * value, guint timeout_ms);
+
+/* Waits for a message of @type (WARNING, ERROR, ...) from anyone */
+GstMessage *wtsp_test_wait_type (GstBus * bus, GstMessageType type,
+    guint timeout_ms);
+
+/* Error or warning text of @msg, for assertions (free it) */
+gchar *wtsp_test_message_text (GstMessage * msg);
+
+/* Runs a request action signal on @element and waits for the reply */
+GstStructure *wtsp_test_request (GstElement * element, const gchar * json,
+    guint timeout_ms);
+
+G_END_DECLS
+
+#endif /* __WTSP_TEST_SERVER_H__ */

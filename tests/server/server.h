@@ -1,0 +1,134 @@
+/* Reference WTSP server: the parts shared by its files
+ *
+ * signaling-server.c  command line, HTTP upgrade, connections (Client)
+ * session.c           sessions, their lines and call logs, the state
+ *                     handshake, sending to a session
+ * call.c              call routing and the call requests
+ * debug.c             the --debug-requests test requests
+ *
+ * Everything runs on the one thread of the default GMainContext, so
+ * nothing here is locked.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef __SIGNALING_SERVER_H__
+#define __SIGNALING_SERVER_H__
+
+#include <libsoup/soup.h>
+#include "wtspmessage.h"
+
+G_BEGIN_DECLS
+
+typedef struct _Server Server;
+typedef struct _Client Client;
+typedef struct _Session Session;
+typedef struct _Call Call;
+typedef struct _Leg Leg;
+
+struct _Server
+{
+  /* options */
+  guint n_lines;
+  guint keepalive_interval;     /* ms */
+  guint session_timeout;        /* ms a session outlives its socket */
+  GHashTable *users;            /* token -> number; NULL: any token */
+  gboolean registration_sequence;
+  gboolean no_trickle;
+  gboolean debug_requests;
+  gboolean verbose;
+
+  SoupServer *soup;
+  GMainLoop *loop;
+  GHashTable *sessions;         /* token -> Session, owned here */
+  GList *clients;               /* every Client, open or closing */
+  GList *calls;                 /* every Call */
+  GHashTable *refers;           /* refer_id -> Refer (call.c) */
+  gboolean stopping;
+};
+
+/* One WebSocket connection. It is attached to at most one session, and a
+ * session to at most one connection: the session outlives it. */
+struct _Client
+{
+  Server *server;
+  SoupWebsocketConnection *conn;
+  Session *session;             /* NULL when refused or detached */
+  gchar *label;                 /* the number: what logs say, never the token */
+
+  gulong message_id;
+  gulong closed_id;
+  gulong error_id;
+  guint keepalive_id;
+  gint64 last_rx;               /* monotonic time of the last message in */
+  GList *timers;                /* DebugTimer, see debug.c */
+  guint free_id;
+  gboolean closed;
+};
+
+struct _Session
+{
+  Server *server;
+  gchar *token;                 /* key of Server.sessions; never logged */
+  gchar *number;
+  gchar *tenant;                /* NULL without /tenant/ID in the path */
+  Client *client;               /* NULL while no socket is attached */
+  Leg **lines;                  /* Server.n_lines entries, NULL = idle */
+  guint drop_id;                /* drops the session when no socket comes back */
+  gboolean registered;          /* --registration-sequence already run */
+  gboolean ignore_keepalives;   /* debug_ignore_keepalives */
+};
+
+/* One side of a call: the call as one session sees it on one of its
+ * lines. Its log is what a reconnecting client gets in `call_logs`. */
+struct _Leg
+{
+  Call *call;
+  Session *session;
+  guint line;
+  gchar *call_id;
+  JsonArray *logs;              /* [timestamp_ms, message] pairs */
+
+  /* --no-trickle: this leg's candidates, held until its end-of-candidates */
+  GPtrArray *candidates;        /* JsonObject */
+  gboolean gathered;
+};
+
+/* signaling-server.c */
+void server_log (Server * server, const gchar * format, ...) G_GNUC_PRINTF (2,
+    3);
+void client_send_object (Client * client, JsonObject * object);
+void client_send_text (Client * client, const gchar * text);
+void client_close (Client * client, gushort code, const gchar * reason);
+void client_respond_ack (Client * client, WtspMessage * req, Leg * leg);
+void client_respond_error (Client * client, WtspMessage * req, Leg * leg,
+    gint code, const gchar * reason);
+
+/* session.c */
+Session *session_new (Server * server, const gchar * token,
+    const gchar * number, const gchar * tenant);
+void session_free (Session * session);
+void session_attach (Session * session, Client * client);
+void session_detach (Session * session);
+void session_drop (Session * session);
+Session *server_find_session_by_number (Server * server, const gchar * number);
+gint session_find_free_line (Session * session);
+void session_send_object (Session * session, JsonObject * object);
+void leg_log (Leg * leg, JsonObject * object);
+void leg_send_event (Leg * leg, JsonObject * event);
+gint64 now_ms (void);
+
+/* call.c */
+gboolean call_handle_request (Client * client, WtspMessage * req);
+void call_leg_free (Leg * leg);
+void call_end_for_leg (Leg * leg, gint code, const gchar * reason);
+void server_end_all_calls (Server * server);
+void server_free_refers (Server * server);
+gchar *random_id (guint length);
+
+/* debug.c */
+gboolean debug_handle_request (Client * client, WtspMessage * req);
+void debug_cancel_timers (Client * client);
+
+G_END_DECLS
+
+#endif /* __SIGNALING_SERVER_H__ */
