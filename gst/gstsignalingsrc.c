@@ -224,14 +224,17 @@ static void
 on_message (WtspSession * session, WtspMessage * msg, GstSignalingSrc * self)
 {
   GstStructure *s;
+  gboolean lines_changed;
 
+  /* Properties first: a bus handler reading "lines" sees this message */
+  lines_changed = track_lines (self, msg);
   enqueue (self, msg);
 
   s = wtsp_message_to_structure (msg, "wtsp-message");
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
 
-  if (track_lines (self, msg))
+  if (lines_changed)
     g_object_notify (G_OBJECT (self), "lines");
   check_registration (self, msg);
 }

@@ -6,6 +6,7 @@
 #include <gst/app/gstappsink.h>
 #include <gio/gio.h>
 #include <string.h>
+#include <glib/gstdio.h>
 
 #include "wtsp-test-server.h"
 
@@ -739,6 +740,188 @@ GST_START_TEST (test_bad_settings)
 
 GST_END_TEST;
 
+
+GST_START_TEST (test_tenant_location)
+{
+  /* A tenant path and a query of its own: token and force are added */
+  WtspTestServer *server = wtsp_test_server_startv (NULL);
+  gchar *base = g_strndup (server->url, strlen (server->url) -
+      strlen ("/signaling/v1"));
+  gchar *url = g_strdup_printf ("%s/tenant/acme/signaling/v1?client=gst",
+      base);
+  WtspTestServer fake = { 0 };
+  Client *c;
+
+  fake.url = url;
+  c = client_ready (&fake, "alice", NULL);
+  client_free (c);
+  g_free (base);
+  g_free (url);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_registration_failed)
+{
+  WtspTestServer *server = wtsp_test_server_start ("--debug-requests", NULL);
+  Client *c = client_ready (server, "alice", NULL);
+  gchar *text;
+
+  g_signal_emit_by_name (c->src, "request", "{\"request\":\"debug_event\","
+      "\"event\":{\"event\":\"registration_failed\",\"code\":403,"
+      "\"reason\":\"Forbidden\"}}", NULL);
+  text = wait_problem (c, GST_MESSAGE_ERROR);
+  fail_unless (strstr (text, "SIP registration failed: 403 Forbidden") !=
+      NULL, "%s", text);
+  g_free (text);
+
+  client_free (c);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_close_codes)
+{
+  /* Transient: reconnect. Permanent: an error naming code and meaning. */
+  WtspTestServer *server = wtsp_test_server_start ("--debug-requests", NULL);
+  Client *c = client_ready (server, "alice", "reconnect-delay-min=50");
+  GstMessage *m;
+  gchar *text;
+
+  g_signal_emit_by_name (c->src, "request", "{\"request\":\"debug_close\","
+      "\"code\":1001,\"reason\":\"going away\"}", NULL);
+  text = wait_problem (c, GST_MESSAGE_WARNING);
+  fail_unless (strstr (text, "1001") != NULL, "%s", text);
+  g_free (text);
+  m = wtsp_test_wait_element (c->bus, "wtsp-connection", "state", "ready",
+      WAIT_MS);
+  fail_unless (m != NULL, "no reconnect after 1001");
+  gst_message_unref (m);
+
+  g_signal_emit_by_name (c->src, "request", "{\"request\":\"debug_close\","
+      "\"code\":4302,\"reason\":\"unregistered\"}", NULL);
+  text = wait_problem (c, GST_MESSAGE_ERROR);
+  fail_unless (strstr (text, "4302") != NULL, "%s", text);
+  fail_unless (strstr (text, "unregistered") != NULL, "%s", text);
+  g_free (text);
+
+  client_free (c);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
+#define TEST_SDP "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n" \
+  "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\n" \
+  "a=rtpmap:111 opus/48000/2\r\na=mid:0\r\na=sendrecv\r\n"
+
+GST_START_TEST (test_reconnect_lists_calls)
+{
+  /* The self-recoverable mechanism: after a drop, the new state says which
+   * calls still exist; the lines property shows it */
+  WtspTestServer *server = wtsp_test_server_start ("--debug-requests", NULL);
+  Client *alice = client_ready (server, "alice", "reconnect-delay-min=50");
+  Client *bob = client_ready (server, "bob", NULL);
+  GstStructure *r;
+  GstMessage *m;
+  gchar *json, *escaped, *lines;
+
+  escaped = g_strescape (TEST_SDP, NULL);
+  json = g_strdup_printf ("{\"request\":\"outgoing_call\",\"line\":0,"
+      "\"call_id\":\"c4llidc4llidc4llidc4llid\",\"number\":\"bob\","
+      "\"jsep\":{\"type\":\"offer\",\"sdp\":\"%s\"}}", escaped);
+  r = wtsp_test_request (alice->src, json, WAIT_MS);
+  assert_result (r, "ack");
+  gst_structure_free (r);
+  m = wait_event (bob, "incoming_call");
+  gst_message_unref (m);
+  gst_message_unref (wait_event (alice, "ringing"));
+
+  g_object_get (alice->src, "lines", &lines, NULL);
+  fail_unless (strstr (lines, "c4llidc4llidc4llidc4llid") != NULL, "%s",
+      lines);
+  g_free (lines);
+
+  g_signal_emit_by_name (alice->src, "request", "{\"request\":\"debug_close\","
+      "\"code\":1001,\"reason\":\"x\"}", NULL);
+  m = wtsp_test_wait_element (alice->bus, "wtsp-connection", "state",
+      "reconnecting", WAIT_MS);
+  fail_unless (m != NULL);
+  gst_message_unref (m);
+  m = wait_event (alice, "state");
+  fail_unless (strstr (gst_structure_get_string (gst_message_get_structure
+              (m), "json"), "\"call_logs\"") != NULL);
+  gst_message_unref (m);
+
+  g_object_get (alice->src, "lines", &lines, NULL);
+  fail_unless (g_str_has_prefix (lines, "[{\"call_id\":"
+          "\"c4llidc4llidc4llidc4llid\""), "%s", lines);
+  fail_unless (strstr (lines, "\"outgoing_call\"") != NULL, "%s", lines);
+  g_free (lines);
+
+  g_free (json);
+  g_free (escaped);
+  client_free (alice);
+  client_free (bob);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
+/* wss:// with a certificate made for this run */
+GST_START_TEST (test_tls)
+{
+  gchar *dir = g_dir_make_tmp ("wtsp-tls-XXXXXX", NULL);
+  gchar *cert = g_build_filename (dir, "cert.pem", NULL);
+  gchar *key = g_build_filename (dir, "key.pem", NULL);
+  gchar *cmd, *text, *props;
+  gint status = -1;
+  WtspTestServer *server;
+  Client *c;
+
+  cmd = g_strdup_printf ("openssl req -x509 -newkey rsa:2048 -nodes "
+      "-keyout %s -out %s -days 1 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1", key, cert);
+  fail_unless (g_spawn_command_line_sync (cmd, NULL, NULL, &status, NULL));
+  fail_unless (status == 0, "openssl failed");
+  g_free (cmd);
+
+  server = wtsp_test_server_start ("--tls-cert", cert, "--tls-key", key,
+      NULL);
+  fail_unless (g_str_has_prefix (server->url, "wss://"), "%s", server->url);
+
+  /* Not trusted by the system: a clear error */
+  c = client_new (server, "alice", NULL);
+  client_play (c);
+  text = wait_problem (c, GST_MESSAGE_ERROR);
+  fail_unless (strstr (text, "TLS") != NULL, "%s", text);
+  fail_unless (strstr (text, "ca-file") != NULL, "%s", text);
+  g_free (text);
+  client_free (c);
+
+  /* Trusted through ca-file */
+  props = g_strdup_printf ("ca-file=%s", cert);
+  c = client_ready (server, "alice", props);
+  client_free (c);
+  g_free (props);
+
+  /* Or not validated at all */
+  c = client_ready (server, "alice", "tls-validation=false");
+  client_free (c);
+
+  wtsp_test_server_free (server);
+  g_unlink (cert);
+  g_unlink (key);
+  g_rmdir (dir);
+  g_free (cert);
+  g_free (key);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 static Suite *
 signalingsrc_suite (void)
 {
@@ -762,6 +945,11 @@ signalingsrc_suite (void)
   tcase_add_test (tc, test_token_never_logged);
   tcase_add_test (tc, test_handshake_timeout);
   tcase_add_test (tc, test_bad_settings);
+  tcase_add_test (tc, test_tenant_location);
+  tcase_add_test (tc, test_registration_failed);
+  tcase_add_test (tc, test_close_codes);
+  tcase_add_test (tc, test_reconnect_lists_calls);
+  tcase_add_test (tc, test_tls);
   return s;
 }
 

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Sets up, then runs every test: the meson test suite (unit, element and
+# end-to-end tests) and a short fuzzing run. Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+meson test -C build --print-errorlogs --num-processes 2 "$@"
+meson_rc=$?
+
+fuzz_rc=0
+if [ $# -eq 0 ]; then
+  ./scripts/fuzz.sh "${WTSP_FUZZ_SECONDS:-30}" || fuzz_rc=1
+fi
+
+# One count per test case: GstCheck prints "Checks: N, Failures: F,
+# Errors: E"; a test that crashed or printed no such line counts once.
+python3 - "$fuzz_rc" <<'PY'
+import json, re, sys
+passed = failed = 0
+with open("build/meson-logs/testlog.json") as f:
+    for line in f:
+        t = json.loads(line)
+        ok = t["result"] in ("OK", "EXPECTEDFAIL", "SKIP")
+        m = re.findall(r"Checks: (\d+), Failures: (\d+), Errors: (\d+)", t.get("stdout", ""))
+        if m and ok:
+            for c, fl, e in m:
+                passed += int(c) - int(fl) - int(e)
+                failed += int(fl) + int(e)
+        elif m:
+            for c, fl, e in m:
+                passed += int(c) - int(fl) - int(e)
+                failed += max(int(fl) + int(e), 1)
+        else:
+            passed += ok
+            failed += not ok
+if len(sys.argv) > 1 and len(sys.argv) and sys.argv[1] != "":
+    if sys.argv[1] == "0":
+        passed += 1
+    else:
+        failed += 1
+print(f"{passed} passed, {failed} failed")
+PY
+[ $meson_rc -eq 0 ] && [ $fuzz_rc -eq 0 ]
