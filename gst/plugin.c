@@ -7,6 +7,7 @@
 #endif
 
 #include "gstsignalingsrc.h"
+#include "gstwebrtccall.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -14,6 +15,7 @@ plugin_init (GstPlugin * plugin)
   gboolean ret = FALSE;
 
   ret |= GST_ELEMENT_REGISTER (signalingsrc, plugin);
+  ret |= GST_ELEMENT_REGISTER (webrtccall, plugin);
 
   return ret;
 }

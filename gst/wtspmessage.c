@@ -8,6 +8,7 @@
 
 #include "wtspmessage.h"
 
+#include <math.h>
 #include <string.h>
 
 GST_DEBUG_CATEGORY_STATIC (wtsp_message_debug);
@@ -425,32 +426,144 @@ check_state (JsonObject * object, GError ** error)
   return TRUE;
 }
 
-/* Deepest nesting of objects and arrays, stopping early past MAX_DEPTH */
+/* TRUE if a \uXXXX escape starts at @data[@i], whose value goes to @u */
 static gboolean
-depth_ok (const gchar * data, gsize length)
+u_escape_at (const gchar * data, gsize length, gsize i, guint * u)
 {
-  gboolean in_string = FALSE, escaped = FALSE;
+  guint k;
+
+  if (i + 6 > length || data[i] != '\\' || data[i + 1] != 'u')
+    return FALSE;
+  for (*u = 0, k = 2; k < 6; k++) {
+    if (!g_ascii_isxdigit (data[i + k]))
+      return FALSE;
+    *u = (*u << 4) | g_ascii_xdigit_value (data[i + k]);
+  }
+  return TRUE;
+}
+
+/* Refuses nesting deeper than MAX_DEPTH before json-glib, which parses
+ * recursively with no limit of its own, sees the text.
+ *
+ * Counting brackets is only sound if we know exactly where strings begin
+ * and end, the way json-glib's scanner does. json-glib 1.6 also accepts
+ * things that are not JSON, and some of them move a string's end out of
+ * our sight: '...' strings and comments (a '"' inside them), a \u escape
+ * with fewer than four hex digits (it then swallows the next character,
+ * even a '"'), a lone UTF-16 surrogate (it swallows up to two characters
+ * looking for the other half). So allow only RFC 8259 syntax there: no
+ * quote or slash outside strings, only the standard escapes, surrogates in
+ * pairs. Every other oddity json-glib may accept (hex numbers, raw control
+ * characters) cannot hide a quote or a bracket. */
+static gboolean
+check_syntax (const gchar * data, gsize length, GError ** error)
+{
+  gboolean in_string = FALSE;
   guint depth = 0;
-  gsize i;
+  gsize i, esc = 0;
 
   for (i = 0; i < length; i++) {
     gchar c = data[i];
 
     if (in_string) {
-      if (escaped)
-        escaped = FALSE;
-      else if (c == '\\')
-        escaped = TRUE;
-      else if (c == '"')
+      guint u;
+
+      if (c == '"') {
         in_string = FALSE;
+        continue;
+      }
+      if (c != '\\')
+        continue;
+      esc = i;
+      if (i + 1 < length && data[i + 1] != '\0'
+          && strchr ("\"\\/bfnrt", data[i + 1]) != NULL) {
+        i++;
+        continue;
+      }
+      if (!u_escape_at (data, length, i, &u))
+        goto bad_escape;
+      i += 5;
+      if (u >= 0xdc00 && u <= 0xdfff)
+        goto bad_surrogate;
+      if (u >= 0xd800 && u <= 0xdbff) {
+        /* the low half must follow at once */
+        if (!u_escape_at (data, length, i + 1, &u) || u < 0xdc00 || u > 0xdfff)
+          goto bad_surrogate;
+        i += 6;
+      }
     } else if (c == '"') {
       in_string = TRUE;
     } else if (c == '{' || c == '[') {
-      if (++depth > MAX_DEPTH)
+      if (++depth > MAX_DEPTH) {
+        g_set_error (error, WTSP_MESSAGE_ERROR,
+            WTSP_MESSAGE_ERROR_INVALID_JSON,
+            "message nests objects or arrays deeper than %d levels",
+            MAX_DEPTH);
         return FALSE;
+      }
     } else if ((c == '}' || c == ']') && depth > 0) {
       depth--;
+    } else if (c == '\'' || c == '/') {
+      g_set_error (error, WTSP_MESSAGE_ERROR, WTSP_MESSAGE_ERROR_INVALID_JSON,
+          "message is not JSON: unexpected character '%c' at offset %"
+          G_GSIZE_FORMAT " (comments and single-quoted strings are not JSON)",
+          c, i);
+      return FALSE;
     }
+  }
+  return TRUE;
+
+bad_escape:
+  g_set_error (error, WTSP_MESSAGE_ERROR, WTSP_MESSAGE_ERROR_INVALID_JSON,
+      "message is not JSON: invalid escape sequence in a string at offset %"
+      G_GSIZE_FORMAT, esc);
+  return FALSE;
+bad_surrogate:
+  g_set_error (error, WTSP_MESSAGE_ERROR, WTSP_MESSAGE_ERROR_INVALID_JSON,
+      "message is not JSON: unpaired UTF-16 surrogate escape in a string "
+      "at offset %" G_GSIZE_FORMAT, esc);
+  return FALSE;
+}
+
+/* json-glib reads 1e400 as infinity and would write it back as "inf.0",
+ * which is not JSON: a message we accept must be one we can send on (a
+ * server relays messages, and replays them in a state's call_logs).
+ * Recursion is bounded by check_syntax(). */
+static gboolean
+check_numbers (JsonNode * node, const gchar * name, GError ** error)
+{
+  switch (JSON_NODE_TYPE (node)) {
+    case JSON_NODE_OBJECT:{
+      JsonObjectIter iter;
+      const gchar *member;
+      JsonNode *child;
+
+      json_object_iter_init (&iter, json_node_get_object (node));
+      while (json_object_iter_next (&iter, &member, &child))
+        if (!check_numbers (child, member, error))
+          return FALSE;
+      return TRUE;
+    }
+    case JSON_NODE_ARRAY:{
+      JsonArray *array = json_node_get_array (node);
+      guint i, n = json_array_get_length (array);
+
+      for (i = 0; i < n; i++)
+        if (!check_numbers (json_array_get_element (array, i), name, error))
+          return FALSE;
+      return TRUE;
+    }
+    case JSON_NODE_VALUE:
+      if (json_node_get_value_type (node) == G_TYPE_DOUBLE
+          && !isfinite (json_node_get_double (node))) {
+        g_set_error (error, WTSP_MESSAGE_ERROR,
+            WTSP_MESSAGE_ERROR_INVALID_VALUE,
+            "member \"%s\": number out of range", name ? name : "(root)");
+        return FALSE;
+      }
+      return TRUE;
+    case JSON_NODE_NULL:
+      return TRUE;
   }
   return TRUE;
 }
@@ -685,11 +798,8 @@ wtsp_message_parse (const gchar * data, gssize length, GError ** error)
         WTSP_MESSAGE_ERROR_INVALID_JSON, "message contains a NUL byte");
     return NULL;
   }
-  if (!depth_ok (data, length)) {
-    g_set_error (error, WTSP_MESSAGE_ERROR, WTSP_MESSAGE_ERROR_INVALID_JSON,
-        "message nests objects or arrays deeper than %d levels", MAX_DEPTH);
+  if (!check_syntax (data, length, error))
     return NULL;
-  }
 
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, data, length, &err)) {
@@ -700,12 +810,20 @@ wtsp_message_parse (const gchar * data, gssize length, GError ** error)
   }
 
   root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
-    g_set_error (error, WTSP_MESSAGE_ERROR, WTSP_MESSAGE_ERROR_NOT_OBJECT,
-        "message is %s, not a JSON object",
-        root ? node_type_name (root) : "empty");
+  /* json-glib 1.6 takes empty or blank text as a document without root;
+   * it is not JSON */
+  if (root == NULL) {
+    g_set_error_literal (error, WTSP_MESSAGE_ERROR,
+        WTSP_MESSAGE_ERROR_INVALID_JSON, "message is empty");
     goto out;
   }
+  if (!JSON_NODE_HOLDS_OBJECT (root)) {
+    g_set_error (error, WTSP_MESSAGE_ERROR, WTSP_MESSAGE_ERROR_NOT_OBJECT,
+        "message is %s, not a JSON object", node_type_name (root));
+    goto out;
+  }
+  if (!check_numbers (root, NULL, error))
+    goto out;
 
   msg = wtsp_message_new_from_object (json_node_get_object (root), error);
   if (msg)
@@ -985,6 +1103,10 @@ value_to_node (const GValue * v, GError ** error)
   JsonNode *node = json_node_alloc ();
   GType t = G_VALUE_TYPE (v);
 
+  /* json-glib crashes writing a string node that holds NULL, e.g. from
+   * `call-id=(string)NULL`: send null */
+  if (t == G_TYPE_STRING && g_value_get_string (v) == NULL)
+    return json_node_init_null (node);
   if (t == G_TYPE_STRING)
     return json_node_init_string (node, g_value_get_string (v));
   if (t == G_TYPE_INT)
@@ -995,8 +1117,14 @@ value_to_node (const GValue * v, GError ** error)
     return json_node_init_int (node, g_value_get_int64 (v));
   if (t == G_TYPE_BOOLEAN)
     return json_node_init_boolean (node, g_value_get_boolean (v));
-  if (t == G_TYPE_DOUBLE)
+  if (t == G_TYPE_DOUBLE && isfinite (g_value_get_double (v)))
     return json_node_init_double (node, g_value_get_double (v));
+  if (t == G_TYPE_DOUBLE) {
+    json_node_unref (node);
+    g_set_error (error, WTSP_MESSAGE_ERROR, WTSP_MESSAGE_ERROR_INVALID_VALUE,
+        "%g cannot be sent as a JSON number", g_value_get_double (v));
+    return NULL;
+  }
   if (t == GST_TYPE_STRUCTURE) {
     JsonObject *o = structure_to_object (gst_value_get_structure (v), error);
     if (o) {

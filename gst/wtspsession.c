@@ -931,11 +931,17 @@ typedef struct
   WtspSession *self;
   JsonObject *request;
   GstPromise *promise;
+  gboolean handled;
 } RequestData;
 
 static void
 request_data_free (RequestData * d)
 {
+  /* Its source never ran: the session stopped first */
+  if (!d->handled)
+    wtsp_promise_reply_failure (d->promise,
+        json_object_get_string_member_with_default (d->request, "request",
+            NULL), WTSP_RESULT_DISCONNECTED, "the signaling session stopped");
   gst_object_unref (d->self);
   json_object_unref (d->request);
   if (d->promise)
@@ -955,6 +961,7 @@ do_send_request (gpointer user_data)
   gchar *id;
   guint timeout;
 
+  d->handled = TRUE;
   type = json_object_get_string_member_with_default (d->request, "request",
       "(not a request)");
 
@@ -983,7 +990,8 @@ do_send_request (gpointer user_data)
   timeout = self->transaction_timeout;
   GST_OBJECT_UNLOCK (self);
 
-  if (self->stopping || state == WTSP_SESSION_STATE_FAILED
+  if (self->stopping || self->transactions == NULL
+      || state == WTSP_SESSION_STATE_FAILED
       || state == WTSP_SESSION_STATE_STOPPED) {
     wtsp_promise_reply_failure (d->promise, type, WTSP_RESULT_DISCONNECTED,
         "the signaling session is not running");
@@ -1036,23 +1044,13 @@ wtsp_session_send_request (WtspSession * session, JsonObject * request,
   g_return_if_fail (WTSP_IS_SESSION (session));
   g_return_if_fail (request != NULL);
 
-  GST_OBJECT_LOCK (session);
-  if (session->context == NULL) {
-    GST_OBJECT_UNLOCK (session);
-    wtsp_promise_reply_failure (promise,
-        json_object_get_string_member_with_default (request, "request", NULL),
-        WTSP_RESULT_DISCONNECTED, "the signaling session is not running");
-    json_object_unref (request);
-    return;
-  }
-
   d = g_new0 (RequestData, 1);
   d->self = gst_object_ref (session);
   d->request = request;
   d->promise = promise ? gst_promise_ref (promise) : NULL;
-  g_main_context_invoke_full (session->context, G_PRIORITY_DEFAULT,
-      do_send_request, d, (GDestroyNotify) request_data_free);
-  GST_OBJECT_UNLOCK (session);
+  /* If the session is not running, request_data_free replies */
+  wtsp_session_invoke (session, do_send_request, d,
+      (GDestroyNotify) request_data_free);
 }
 
 /* Thread */
@@ -1286,6 +1284,46 @@ wtsp_session_stop (WtspSession * self)
   g_clear_pointer (&self->loop, g_main_loop_unref);
   g_main_context_unref (context);
   set_state (self, WTSP_SESSION_STATE_STOPPED, NULL);
+}
+
+/**
+ * wtsp_session_invoke:
+ * @func: run once on the session's thread
+ * @notify: (nullable): frees @data, whether or not @func ran
+ *
+ * Lets users of a session (webrtccall) run their own work on the thread
+ * that owns the WebSocket, so that all of a call's signaling happens in
+ * one place, in order.
+ *
+ * Returns: %FALSE if the session is not running (@func will not run)
+ */
+gboolean
+wtsp_session_invoke (WtspSession * self, GSourceFunc func, gpointer data,
+    GDestroyNotify notify)
+{
+  GMainContext *context = NULL;
+  GSource *source;
+
+  GST_OBJECT_LOCK (self);
+  if (self->context)
+    context = g_main_context_ref (self->context);
+  GST_OBJECT_UNLOCK (self);
+
+  if (context == NULL) {
+    if (notify)
+      notify (data);
+    return FALSE;
+  }
+
+  /* Always queued, even from the session thread itself: callers may hold
+   * locks, and work runs in the order it was asked for */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, notify);
+  g_source_attach (source, context);
+  g_source_unref (source);
+  g_main_context_unref (context);
+  return TRUE;
 }
 
 gboolean

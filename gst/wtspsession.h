@@ -53,6 +53,8 @@ void wtsp_session_send_request (WtspSession * session, JsonObject * request,
 WtspSessionState wtsp_session_get_state (WtspSession * session);
 WtspMessage *wtsp_session_get_state_message (WtspSession * session);
 gboolean wtsp_session_is_current_thread (WtspSession * session);
+gboolean wtsp_session_invoke (WtspSession * session, GSourceFunc func,
+    gpointer data, GDestroyNotify notify);
 
 gchar *wtsp_redact_uri (const gchar * uri);
 void wtsp_session_install_properties (GObjectClass * klass, guint first_id,

@@ -23,8 +23,14 @@ with open("build/meson-logs/testlog.json") as f:
     for line in f:
         t = json.loads(line)
         ok = t["result"] in ("OK", "EXPECTEDFAIL", "SKIP")
-        m = re.findall(r"Checks: (\d+), Failures: (\d+), Errors: (\d+)", t.get("stdout", ""))
-        if m and ok:
+        out = t.get("stdout", "")
+        m = re.findall(r"Checks: (\d+), Failures: (\d+), Errors: (\d+)", out)
+        tap_ok = len(re.findall(r"^ok \d+", out, re.M))
+        tap_bad = len(re.findall(r"^not ok \d+", out, re.M))
+        if tap_ok + tap_bad and not m:
+            passed += tap_ok
+            failed += tap_bad + (0 if ok or tap_bad else 1)
+        elif m and ok:
             for c, fl, e in m:
                 passed += int(c) - int(fl) - int(e)
                 failed += int(fl) + int(e)

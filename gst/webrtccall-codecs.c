@@ -1,0 +1,405 @@
+/* webrtccall: the codecs a call can use, and the branches that carry them
+ *
+ * One table row per codec: what we put in an offer, how to pick it from a
+ * remote offer, and the launch fragments that encode, payload, depayload
+ * and decode it. Adding a codec is adding a row.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "webrtccall-codecs.h"
+
+#include <string.h>
+
+GST_DEBUG_CATEGORY_EXTERN (gst_webrtc_call_debug);
+#define GST_CAT_DEFAULT gst_webrtc_call_debug
+
+/* The feedback Chromium needs to ask us for keyframes and retransmits */
+#define VIDEO_FEEDBACK "rtcp-fb-nack=(boolean)true, " \
+  "rtcp-fb-nack-pli=(boolean)true, rtcp-fb-ccm-fir=(boolean)true"
+
+static const gchar *const vp8_encoders[] = {
+  "vp8enc deadline=1 cpu-used=8 threads=2 end-usage=cbr "
+      "target-bitrate=1000000 keyframe-max-dist=60 lag-in-frames=0 "
+      "error-resilient=partitions",
+  NULL
+};
+
+static const gchar *const vp8_decoders[] = { "vp8dec", NULL };
+
+static const gchar *const h264_encoders[] = {
+  "openh264enc complexity=low rate-control=bitrate bitrate=1000000 "
+      "gop-size=60 usage-type=camera ! video/x-h264,profile=constrained-baseline",
+  "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=60 "
+      "bitrate=1000 ! video/x-h264,profile=constrained-baseline",
+  NULL
+};
+
+static const gchar *const h264_decoders[] = {
+  "openh264dec", "avdec_h264", NULL
+};
+
+static const gchar *const opus_encoders[] = {
+  "opusenc bitrate=32000 frame-size=20 inband-fec=true", NULL
+};
+
+static const gchar *const opus_decoders[] = { "opusdec plc=true", NULL };
+static const gchar *const pcmu_encoders[] = { "mulawenc", NULL };
+static const gchar *const pcmu_decoders[] = { "mulawdec", NULL };
+static const gchar *const pcma_encoders[] = { "alawenc", NULL };
+static const gchar *const pcma_decoders[] = { "alawdec", NULL };
+
+static const WebrtcCallCodec codecs[] = {
+  {"video", "VP8", 96, 90000, VIDEO_FEEDBACK, "video/x-vp8",
+      vp8_encoders, "videoconvert", "rtpvp8pay picture-id-mode=15-bit mtu=1200",
+      "rtpvp8depay", NULL, vp8_decoders},
+  {"video", "H264", 102, 90000, VIDEO_FEEDBACK ", packetization-mode="
+        "(string)1, profile-level-id=(string)42e01f, "
+        "level-asymmetry-allowed=(string)1", "video/x-h264",
+      h264_encoders, "videoconvert",
+      "rtph264pay config-interval=-1 aggregate-mode=zero-latency mtu=1200",
+      "rtph264depay", "h264parse", h264_decoders},
+  {"audio", "OPUS", 111, 48000, "encoding-params=(string)2", "audio/x-opus",
+        opus_encoders,
+        "audioconvert ! audioresample ! audio/x-raw,rate=48000",
+      "rtpopuspay", "rtpopusdepay", NULL, opus_decoders},
+  {"audio", "PCMU", 0, 8000, NULL, "audio/x-mulaw", pcmu_encoders,
+        "audioconvert ! audioresample ! audio/x-raw,rate=8000,channels=1",
+      "rtppcmupay", "rtppcmudepay", NULL, pcmu_decoders},
+  {"audio", "PCMA", 8, 8000, NULL, "audio/x-alaw", pcma_encoders,
+        "audioconvert ! audioresample ! audio/x-raw,rate=8000,channels=1",
+      "rtppcmapay", "rtppcmadepay", NULL, pcma_decoders},
+};
+
+const WebrtcCallCodec *
+webrtc_call_codec_find (const gchar * name)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (codecs); i++)
+    if (g_ascii_strcasecmp (codecs[i].name, name) == 0)
+      return &codecs[i];
+  return NULL;
+}
+
+/* The factory a launch fragment starts with is installed */
+static gboolean
+fragment_available (const gchar * fragment)
+{
+  gchar *name = g_strndup (fragment, strcspn (fragment, " !"));
+  GstElementFactory *f = gst_element_factory_find (name);
+
+  g_free (name);
+  if (f == NULL)
+    return FALSE;
+  gst_object_unref (f);
+  return TRUE;
+}
+
+static const gchar *
+first_available (const gchar * const *fragments)
+{
+  for (; fragments && *fragments; fragments++)
+    if (fragment_available (*fragments))
+      return *fragments;
+  return NULL;
+}
+
+static gboolean
+codec_usable (const WebrtcCallCodec * codec)
+{
+  return first_available (codec->encoders) && first_available
+      (codec->decoders) && fragment_available (codec->payloader)
+      && fragment_available (codec->depayloader);
+}
+
+/**
+ * webrtc_call_codecs_offer_caps:
+ * @media: "video" or "audio"
+ * @preferences: codec names in order of preference, e.g. "VP8,H264"
+ *
+ * Returns: (transfer full) (nullable): codec-preferences for a transceiver
+ *     of an offer we make
+ */
+GstCaps *
+webrtc_call_codecs_offer_caps (const gchar * media, const gchar * preferences,
+    GError ** error)
+{
+  gchar **names = g_strsplit (preferences, ",", -1);
+  GstCaps *caps = gst_caps_new_empty ();
+  gchar **n;
+
+  for (n = names; *n; n++) {
+    const WebrtcCallCodec *codec = webrtc_call_codec_find (g_strstrip (*n));
+    GstStructure *s;
+    gchar *desc;
+
+    if (codec == NULL || !g_str_equal (codec->media, media)) {
+      g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+          "\"%s\" is not a %s codec this element knows", *n, media);
+      gst_caps_unref (caps);
+      g_strfreev (names);
+      return NULL;
+    }
+    if (!codec_usable (codec)) {
+      GST_WARNING ("%s left out of the offer: its elements are missing",
+          codec->name);
+      continue;
+    }
+    desc = g_strdup_printf ("application/x-rtp, media=(string)%s, "
+        "encoding-name=(string)%s, clock-rate=(int)%d, payload=(int)%d%s%s",
+        codec->media, codec->name, codec->clock_rate, codec->pt,
+        codec->rtp_fields ? ", " : "",
+        codec->rtp_fields ? codec->rtp_fields : "");
+    s = gst_structure_from_string (desc, NULL);
+    g_assert (s != NULL);
+    gst_caps_append_structure (caps, s);
+    g_free (desc);
+  }
+  g_strfreev (names);
+
+  if (gst_caps_is_empty (caps)) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "none of the %s codecs \"%s\" can be used: their GStreamer elements "
+        "are missing", media, preferences);
+    gst_caps_unref (caps);
+    return NULL;
+  }
+  return caps;
+}
+
+/* H264 we can encode and decode: packetization-mode 1, (constrained)
+ * baseline profile */
+static gboolean
+h264_acceptable (const GstStructure * s)
+{
+  const gchar *mode = gst_structure_get_string (s, "packetization-mode");
+  const gchar *profile = gst_structure_get_string (s, "profile-level-id");
+
+  return g_strcmp0 (mode, "1") == 0 && profile && strlen (profile) == 6
+      && (g_ascii_strncasecmp (profile, "42e0", 4) == 0
+      || g_ascii_strncasecmp (profile, "4200", 4) == 0
+      || g_ascii_strncasecmp (profile, "42c0", 4) == 0);
+}
+
+static gboolean
+codec_field (GQuark field, GValue * value, gpointer user_data)
+{
+  const gchar *name = g_quark_to_string (field);
+
+  return !g_str_has_prefix (name, "a-") && !g_str_has_prefix (name, "x-")
+      && !g_str_has_prefix (name, "extmap-") && !g_str_has_prefix (name,
+      "ssrc") && !g_str_equal (name, "rtcp-fb-transport-cc");
+}
+
+static GstCaps *
+caps_for_pt (const GstSDPMedia * media, gint pt)
+{
+  GstCaps *caps = gst_sdp_media_get_caps_from_media (media, pt);
+  GstStructure *s;
+
+  if (caps == NULL)
+    return NULL;
+  caps = gst_caps_make_writable (caps);
+  s = gst_caps_get_structure (caps, 0);
+  gst_structure_set_name (s, "application/x-rtp");
+  /* Only what identifies the codec: session attributes (a-mid, a-setup,
+   * ssrc, extmap-N...) would keep webrtcbin from matching these caps
+   * against the offer */
+  gst_structure_filter_and_map_in_place (s, codec_field, NULL);
+  if (!gst_structure_has_field (s, "media"))
+    gst_structure_set (s, "media", G_TYPE_STRING,
+        gst_sdp_media_get_media (media), NULL);
+  return caps;
+}
+
+/**
+ * webrtc_call_codecs_choose:
+ * @media: an m-line of a remote offer
+ * @preferences: our codec names in order of preference
+ * @pt: (out): the offer's payload type for the chosen codec
+ * @caps: (out) (transfer full): codec-preferences matching the offer
+ *
+ * Picks the codec we prefer among those offered, with the offer's own
+ * payload type: webrtcbin 1.22 answers by matching the offer against
+ * what its sink pads want, payload type included.
+ *
+ * Returns: (nullable): the codec, or %NULL if none offered is ours
+ */
+const WebrtcCallCodec *
+webrtc_call_codecs_choose (const GstSDPMedia * media,
+    const gchar * preferences, gint * pt, GstCaps ** caps)
+{
+  gchar **names = g_strsplit (preferences, ",", -1);
+  const WebrtcCallCodec *chosen = NULL;
+  gchar **n;
+  guint i;
+
+  for (n = names; *n && !chosen; n++) {
+    const WebrtcCallCodec *codec = webrtc_call_codec_find (g_strstrip (*n));
+
+    if (codec == NULL || !g_str_equal (codec->media,
+            gst_sdp_media_get_media (media)) || !codec_usable (codec))
+      continue;
+
+    for (i = 0; i < gst_sdp_media_formats_len (media) && !chosen; i++) {
+      gint fmt = atoi (gst_sdp_media_get_format (media, i));
+      GstCaps *c = caps_for_pt (media, fmt);
+      const GstStructure *s;
+      const gchar *name;
+
+      if (c == NULL)
+        continue;
+      s = gst_caps_get_structure (c, 0);
+      name = gst_structure_get_string (s, "encoding-name");
+      if (name && g_ascii_strcasecmp (name, codec->name) == 0
+          && (!g_str_equal (codec->name, "H264") || h264_acceptable (s))) {
+        chosen = codec;
+        *pt = fmt;
+        *caps = gst_caps_ref (c);
+      }
+      gst_caps_unref (c);
+    }
+  }
+  g_strfreev (names);
+  return chosen;
+}
+
+/**
+ * webrtc_call_codecs_negotiated:
+ * @media: an m-line of an answer
+ * @pt: (out): its payload type
+ *
+ * Returns: (nullable): the codec the answer chose: its first format that
+ *     is a codec we know
+ */
+const WebrtcCallCodec *
+webrtc_call_codecs_negotiated (const GstSDPMedia * media, gint * pt)
+{
+  guint i;
+
+  for (i = 0; i < gst_sdp_media_formats_len (media); i++) {
+    gint fmt = atoi (gst_sdp_media_get_format (media, i));
+    GstCaps *c = caps_for_pt (media, fmt);
+    const WebrtcCallCodec *codec = NULL;
+    const gchar *name;
+
+    if (c == NULL)
+      continue;
+    name = gst_structure_get_string (gst_caps_get_structure (c, 0),
+        "encoding-name");
+    if (name)
+      codec = webrtc_call_codec_find (name);
+    gst_caps_unref (c);
+    if (codec && codec_usable (codec)) {
+      *pt = fmt;
+      return codec;
+    }
+  }
+  return NULL;
+}
+
+static GstElement *
+make_bin (const gchar * desc, const gchar * what, GError ** error)
+{
+  GError *err = NULL;
+  GstElement *bin;
+
+  GST_DEBUG ("%s: %s", what, desc);
+  bin = gst_parse_bin_from_description_full (desc, TRUE, NULL,
+      GST_PARSE_FLAG_NO_SINGLE_ELEMENT_BINS | GST_PARSE_FLAG_FATAL_ERRORS,
+      &err);
+  if (bin == NULL) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "cannot build the %s (%s): %s", what, desc, err->message);
+    g_clear_error (&err);
+  }
+  return bin;
+}
+
+/**
+ * webrtc_call_codec_make_sender:
+ * @pt: the negotiated payload type
+ * @input: (nullable): caps of what the user feeds the sink pad
+ *
+ * Raw input is converted and encoded; MJPEG is decoded first; input
+ * already in @codec is only parsed and payloaded.
+ *
+ * Returns: (transfer floating) (nullable): a bin with one sink and one src
+ */
+GstElement *
+webrtc_call_codec_make_sender (const WebrtcCallCodec * codec, gint pt,
+    const GstCaps * input, GError ** error)
+{
+  const gchar *name = NULL;
+  const gchar *encoder = first_available (codec->encoders);
+  gchar *encoded_name, *desc, *what;
+  GstElement *bin;
+
+  if (input && gst_caps_get_size (input) > 0)
+    name = gst_structure_get_name (gst_caps_get_structure (input, 0));
+  encoded_name = g_strndup (codec->encoded_caps, strcspn (codec->encoded_caps,
+          ","));
+
+  /* A queue that drops rather than lets a slow encoder delay capture */
+#define QUEUE "queue max-size-buffers=3 max-size-bytes=0 max-size-time=0 " \
+  "leaky=downstream"
+
+  if (name && g_str_equal (name, encoded_name)) {
+    desc = g_strdup_printf (QUEUE " ! %s%s%s pt=%d",
+        codec->parser ? codec->parser : "", codec->parser ? " ! " : "",
+        codec->payloader, pt);
+  } else if (name == NULL || g_str_has_suffix (name, "/x-raw")
+      || g_str_equal (name, "image/jpeg")) {
+    gboolean jpeg = name && g_str_equal (name, "image/jpeg");
+
+    desc = g_strdup_printf (QUEUE " ! %s%s ! %s ! %s pt=%d",
+        jpeg ? "jpegdec ! " : "", codec->pre_encoder, encoder,
+        codec->payloader, pt);
+  } else {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+        "cannot send %s input in a call that negotiated %s: feed raw media, "
+        "image/jpeg, or %s", name, codec->name, encoded_name);
+    g_free (encoded_name);
+    return NULL;
+  }
+#undef QUEUE
+
+  what = g_strdup_printf ("%s sender", codec->name);
+  bin = make_bin (desc, what, error);
+  g_free (what);
+  g_free (desc);
+  g_free (encoded_name);
+  return bin;
+}
+
+/**
+ * webrtc_call_codec_make_receiver:
+ * @encoded: stop after depayloading (and parsing) instead of decoding
+ *
+ * Returns: (transfer floating) (nullable): a bin with one sink and one src
+ */
+GstElement *
+webrtc_call_codec_make_receiver (const WebrtcCallCodec * codec,
+    gboolean encoded, GError ** error)
+{
+  gchar *desc, *what;
+  GstElement *bin;
+
+  if (encoded)
+    desc = g_strdup_printf ("%s%s%s", codec->depayloader,
+        codec->parser ? " ! " : "", codec->parser ? codec->parser : "");
+  else
+    desc = g_strdup_printf ("%s%s%s ! %s", codec->depayloader,
+        codec->parser ? " ! " : "", codec->parser ? codec->parser : "",
+        first_available (codec->decoders));
+
+  what = g_strdup_printf ("%s receiver", codec->name);
+  bin = make_bin (desc, what, error);
+  g_free (what);
+  g_free (desc);
+  return bin;
+}
