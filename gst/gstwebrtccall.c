@@ -1367,12 +1367,31 @@ remote_offer_set (GstWebrtcCall * self, gpointer data)
   gst_promise_unref (promise);
 }
 
+/* Answers a remote offer with a fresh webrtcbin */
+static void
+answer_offer (GstWebrtcCall * self, const gchar * sdp_text)
+{
+  Call *call = self->call;
+  GstSDPMessage *offer = NULL;
+
+  if (gst_sdp_message_new_from_text (sdp_text, &offer) != GST_SDP_OK) {
+    if (offer)
+      gst_sdp_message_free (offer);
+    call_end (self, 488, "the offer's SDP could not be parsed");
+    return;
+  }
+  make_webrtc (self, call);
+  prepare_answer_transceivers (self, call, offer);
+  gst_sdp_message_free (offer);
+  call->answered = TRUE;
+  set_remote (self, "offer", sdp_text, remote_offer_set);
+}
+
 static void
 answer_hop (GstWebrtcCall * self, gpointer data)
 {
   Call *call = self->call;
   const gchar *type, *sdp_text;
-  GstSDPMessage *offer = NULL;
 
   if (call == NULL || call->incoming == NULL) {
     GST_ELEMENT_WARNING (self, RESOURCE, FAILED,
@@ -1389,16 +1408,7 @@ answer_hop (GstWebrtcCall * self, gpointer data)
     return;
   }
 
-  if (gst_sdp_message_new_from_text (sdp_text, &offer) != GST_SDP_OK) {
-    g_clear_pointer (&call->incoming, wtsp_message_unref);
-    call_end (self, 488, "the offer's SDP could not be parsed");
-    return;
-  }
-  make_webrtc (self, call);
-  prepare_answer_transceivers (self, call, offer);
-  gst_sdp_message_free (offer);
-  call->answered = TRUE;
-  set_remote (self, "offer", sdp_text, remote_offer_set);
+  answer_offer (self, sdp_text);
   g_clear_pointer (&call->incoming, wtsp_message_unref);
 }
 
@@ -1445,6 +1455,21 @@ hold_hop (GstWebrtcCall * self, gpointer data)
   send_request (self, req);
 }
 
+/* webrtcbin and the senders feeding it go; the inputs drop again */
+static void
+drop_webrtc (GstWebrtcCall * self, Call * call)
+{
+  disconnect_senders (self);
+  if (call->webrtc) {
+    g_signal_handlers_disconnect_by_data (call->webrtc, self);
+    gst_element_set_locked_state (call->webrtc, TRUE);
+    gst_element_set_state (call->webrtc, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (self), call->webrtc);
+    gst_clear_object (&call->webrtc);
+  }
+  call->remote_set = FALSE;
+}
+
 /* Ending: EOS out of every output so muxers finish, webrtcbin gone, the
  * inputs back to dropping. Safe to call more than once. */
 static void
@@ -1474,14 +1499,7 @@ call_end (GstWebrtcCall * self, gint code, const gchar * reason)
   }
   g_list_free (outputs);
 
-  disconnect_senders (self);
-  if (call->webrtc) {
-    g_signal_handlers_disconnect_by_data (call->webrtc, self);
-    gst_element_set_locked_state (call->webrtc, TRUE);
-    gst_element_set_state (call->webrtc, GST_STATE_NULL);
-    gst_bin_remove (GST_BIN (self), call->webrtc);
-    gst_clear_object (&call->webrtc);
-  }
+  drop_webrtc (self, call);
 
   post_state (self, GST_WEBRTC_CALL_STATE_ENDED, code, reason);
 
@@ -1531,6 +1549,43 @@ handle_incoming_call (GstWebrtcCall * self, WtspMessage * msg)
     answer_hop (self, NULL);
 }
 
+/* updating_call: the far end re-offers. Before our own offer was answered
+ * this is an INVITE that came to the gateway without SDP (protocol.md:
+ * "accept: ... an offer if the incoming call had none", seen from the
+ * calling side): our offer is void, theirs is answered with "accept". */
+static void
+handle_reoffer (GstWebrtcCall * self, WtspMessage * msg)
+{
+  Call *call = self->call;
+  const gchar *type, *sdp;
+
+  if (!wtsp_message_get_jsep (msg, &type, &sdp)) {
+    GST_INFO_OBJECT (self, "far end changed the call (direction %s)",
+        GST_STR_NULL (wtsp_message_get_string (msg, "direction")));
+    return;
+  }
+  if (!g_str_equal (type, "offer")) {
+    GST_ELEMENT_WARNING (self, STREAM, FAILED,
+        ("updating_call on call %s carries an %s, not an offer: ignored",
+            call->call_id, type), (NULL));
+    return;
+  }
+  if (call->answered) {
+    /* FIXME: renegotiating a running call needs webrtcbin >= 1.24 to be
+     * reliable; the call goes on with the media it has */
+    GST_ELEMENT_WARNING (self, STREAM, FAILED,
+        ("The far end renegotiated call %s: not supported, the call keeps "
+            "its current media", call->call_id), (NULL));
+    return;
+  }
+
+  GST_INFO_OBJECT (self, "call %s: the far end offers instead of answering",
+      call->call_id);
+  /* Candidates queued so far came with their offer: they stay */
+  drop_webrtc (self, call);
+  answer_offer (self, sdp);
+}
+
 static void
 handle_call_event (GstWebrtcCall * self, WtspMessage * msg)
 {
@@ -1553,6 +1608,8 @@ handle_call_event (GstWebrtcCall * self, WtspMessage * msg)
     } else {
       post_state (self, GST_WEBRTC_CALL_STATE_ACCEPTED, 0, NULL);
     }
+  } else if (g_str_equal (e, "updating_call")) {
+    handle_reoffer (self, msg);
   } else if (g_str_equal (e, "holding")) {
     post_state (self, GST_WEBRTC_CALL_STATE_HOLDING, 0, NULL);
   } else if (g_str_equal (e, "resuming")) {
@@ -1863,6 +1920,34 @@ play_hop (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The first DTLS certificate of a process takes 100-600 ms to make, and
+ * dtlsdec makes it once for everyone when the first one is created: do
+ * that now, off the caller's thread, not when the first call is placed */
+static gpointer
+warm_dtls (gpointer data)
+{
+  GstElement *dec = gst_element_factory_make ("dtlsdec", NULL);
+  gint64 start = GPOINTER_TO_SIZE (data);
+
+  GST_INFO ("DTLS certificate ready after %" G_GINT64_FORMAT " ms",
+      (g_get_monotonic_time () - start) / 1000);
+  if (dec)
+    gst_object_unref (dec);
+  return NULL;
+}
+
+static void
+warm_dtls_once (void)
+{
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done)) {
+    g_thread_unref (g_thread_new ("wtsp-dtls-warmup", warm_dtls,
+            GSIZE_TO_POINTER (g_get_monotonic_time ())));
+    g_once_init_leave (&done, 1);
+  }
+}
+
 static GstStateChangeReturn
 gst_webrtc_call_change_state (GstElement * element, GstStateChange transition)
 {
@@ -1871,6 +1956,9 @@ gst_webrtc_call_change_state (GstElement * element, GstStateChange transition)
   GError *error = NULL;
 
   switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+      warm_dtls_once ();
+      break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       self->ready = FALSE;
       self->eos = FALSE;

@@ -66,7 +66,7 @@ static const FieldSpec common_fields[] = {
   {"call_id", T_STRING},
   {"code", T_INT},
   {"reason", T_STRING},
-  {"jsep", T_OBJECT},
+  {"jsep", T_OBJECT | T_NULL},        /* null: no session description */
   {NULL, 0}
 };
 
@@ -687,6 +687,7 @@ validate (JsonObject * object, WtspMessageKind kind, const gchar * type,
     goto done;
   }
   if (json_object_has_member (object, "jsep")
+      && !json_object_get_null_member (object, "jsep")
       && !check_jsep (json_object_get_object_member (object, "jsep"), what,
           error))
     goto done;

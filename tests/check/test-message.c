@@ -277,6 +277,10 @@ static const ValidCase valid_cases[] = {
               "caller_display_name": null, "referred_by": null,
               "replace_call_id": null}),
       EVENT, "incoming_call", 1, "c2", NULL, 0, NULL, NULL, "caller"},
+  /* a gateway that writes null for "no offer": still an incoming call */
+  {"incoming-call-null-jsep", J ({"event": "incoming_call", "line": 1,
+              "call_id": "c3", "caller": "100", "jsep": null}),
+      EVENT, "incoming_call", 1, "c3", NULL, 0, NULL, NULL, "caller"},
   {"incoming-call-guest", J ({"event": "incoming_call", "line": null,
               "call_id": "g1", "caller": "100", "callee": "guest"}),
       EVENT, "incoming_call", GUEST, "g1", NULL, 0, NULL},
