@@ -152,11 +152,15 @@ typedef struct
   gint64 started;
 } Call;
 
+typedef struct _SharedSession SharedSession;
+
 struct _GstWebrtcCall
 {
   GstBin parent;
 
-  WtspSession *session;
+  WtspSession *session;         /* holds the settings (properties) */
+  SharedSession *shared;        /* the running session, from READY->PAUSED */
+  WtspSession *active;          /* shared->session */
 
   /* GST_OBJECT_LOCK */
   gchar *number;
@@ -261,6 +265,161 @@ state_nick (GstWebrtcCallState state)
 static void call_end (GstWebrtcCall * self, gint code, const gchar * reason);
 static void apply_pending_candidates (GstWebrtcCall * self);
 
+
+/* Sessions shared by the bins of a process that log in to the same server
+ * as the same account: one WebSocket, one line per call. The first bin's
+ * settings start it; the last one to leave stops it. */
+struct _SharedSession
+{
+  gchar *identity;
+  WtspSession *session;
+  guint users;
+
+  /* Session thread only */
+  GHashTable *lines;            /* line -> the GstWebrtcCall using it */
+  gboolean incoming_taken;      /* for the incoming_call being dispatched */
+  gulong after_handler;
+};
+
+static GMutex pool_lock;
+static GHashTable *pool;        /* identity -> SharedSession */
+
+/* Runs after every bin saw the message: an incoming call no bin could
+ * take (all busy) is declined, as a phone with no free line would */
+static void
+shared_after_message (WtspSession * session, WtspMessage * msg,
+    SharedSession * shared)
+{
+  if (wtsp_message_is_event (msg, "incoming_call") && !shared->incoming_taken) {
+    JsonObject *req = wtsp_request_new ("decline", msg->line, msg->call_id);
+
+    GST_INFO_OBJECT (session, "no call bin is free: declining call %s",
+        msg->call_id);
+    json_object_set_int_member (req, "code", 486);
+    wtsp_session_send_request (session, req, NULL);
+  }
+  shared->incoming_taken = FALSE;
+}
+
+static gboolean
+claim_line (GstWebrtcCall * self, gint line)
+{
+  GHashTable *lines = self->shared->lines;
+  gpointer owner = g_hash_table_lookup (lines, GINT_TO_POINTER (line));
+
+  if (owner && owner != self)
+    return FALSE;
+  g_hash_table_insert (lines, GINT_TO_POINTER (line), self);
+  return TRUE;
+}
+
+static void
+release_line (GstWebrtcCall * self, gint line)
+{
+  GHashTable *lines = self->shared ? self->shared->lines : NULL;
+
+  if (lines && g_hash_table_lookup (lines, GINT_TO_POINTER (line)) == self)
+    g_hash_table_remove (lines, GINT_TO_POINTER (line));
+}
+
+static void on_session_message (WtspSession * session, WtspMessage * msg,
+    GstWebrtcCall * self);
+static void on_session_state (WtspSession * session, WtspSessionState old,
+    WtspSessionState state, const gchar * why, GstWebrtcCall * self);
+static void on_session_warning (WtspSession * session, GError * error,
+    const gchar * debug, GstWebrtcCall * self);
+static void on_session_error (WtspSession * session, GError * error,
+    GstStructure * details, GstWebrtcCall * self);
+static void session_ready (GstWebrtcCall * self);
+
+static gboolean
+joined_ready_session (gpointer user_data)
+{
+  session_ready (GST_WEBRTC_CALL (user_data));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+shared_acquire (GstWebrtcCall * self, GError ** error)
+{
+  gchar *identity = wtsp_session_get_identity (self->session);
+  SharedSession *shared;
+  gboolean fresh = FALSE;
+
+  g_mutex_lock (&pool_lock);
+  if (pool == NULL)
+    pool = g_hash_table_new (g_str_hash, g_str_equal);
+  shared = g_hash_table_lookup (pool, identity);
+  if (shared == NULL) {
+    shared = g_new0 (SharedSession, 1);
+    shared->identity = identity;
+    shared->session = gst_object_ref (self->session);
+    shared->lines = g_hash_table_new (NULL, NULL);
+    shared->after_handler = g_signal_connect_after (shared->session,
+        "message", G_CALLBACK (shared_after_message), shared);
+    g_hash_table_insert (pool, shared->identity, shared);
+    fresh = TRUE;
+  } else {
+    g_free (identity);
+  }
+  shared->users++;
+  self->shared = shared;
+  self->active = shared->session;
+
+  /* Before starting: the first state changes must not be missed */
+  g_signal_connect (self->active, "message",
+      G_CALLBACK (on_session_message), self);
+  g_signal_connect (self->active, "state-changed",
+      G_CALLBACK (on_session_state), self);
+  g_signal_connect (self->active, "warning",
+      G_CALLBACK (on_session_warning), self);
+  g_signal_connect (self->active, "error", G_CALLBACK (on_session_error),
+      self);
+
+  if (fresh && !wtsp_session_start (self->active, error)) {
+    g_mutex_unlock (&pool_lock);
+    return FALSE;
+  }
+  g_mutex_unlock (&pool_lock);
+
+  if (!fresh) {
+    GST_INFO_OBJECT (self, "sharing the running signaling session (%u bins)",
+        shared->users);
+    if (wtsp_session_get_state (self->active) == WTSP_SESSION_STATE_READY)
+      wtsp_session_invoke (self->active, joined_ready_session,
+          gst_object_ref (self), gst_object_unref);
+  }
+  return TRUE;
+}
+
+static void
+shared_release (GstWebrtcCall * self)
+{
+  SharedSession *shared = self->shared;
+  gboolean last;
+
+  if (shared == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (self->active, self);
+
+  g_mutex_lock (&pool_lock);
+  last = --shared->users == 0;
+  if (last)
+    g_hash_table_remove (pool, shared->identity);
+  self->shared = NULL;
+  self->active = NULL;
+  g_mutex_unlock (&pool_lock);
+
+  if (!last)
+    return;
+  wtsp_session_stop (shared->session);
+  g_signal_handler_disconnect (shared->session, shared->after_handler);
+  gst_object_unref (shared->session);
+  g_hash_table_unref (shared->lines);
+  g_free (shared->identity);
+  g_free (shared);
+}
+
 /* State, on the bus */
 
 static void
@@ -350,7 +509,7 @@ hop (GstWebrtcCall * self, guint generation, CallFunc func, gpointer data,
   h->func = func;
   h->data = data;
   h->notify = notify;
-  if (!wtsp_session_invoke (self->session, hop_run, h,
+  if (self->active == NULL || !wtsp_session_invoke (self->active, hop_run, h,
           (GDestroyNotify) hop_free))
     GST_DEBUG_OBJECT (self, "session not running: work dropped");
 }
@@ -429,7 +588,7 @@ send_request (GstWebrtcCall * self, JsonObject * request)
   ctx->generation = self->call ? self->call->generation : 0;
   promise = gst_promise_new_with_change_func (on_request_reply, ctx,
       (GDestroyNotify) request_ctx_free);
-  wtsp_session_send_request (self->session, request, promise);
+  wtsp_session_send_request (self->active, request, promise);
   gst_promise_unref (promise);
 }
 
@@ -1271,11 +1430,11 @@ call_new (GstWebrtcCall * self, gint line, const gchar * call_id)
   return call;
 }
 
-/* The first line the server's state shows idle */
+/* The first line the server's state shows idle and no bin of ours uses */
 static gint
 free_line (GstWebrtcCall * self)
 {
-  WtspMessage *state = wtsp_session_get_state_message (self->session);
+  WtspMessage *state = wtsp_session_get_state_message (self->active);
   JsonArray *lines;
   gint line = -1;
   guint i;
@@ -1284,7 +1443,8 @@ free_line (GstWebrtcCall * self)
     return -1;
   lines = json_object_get_array_member (state->object, "lines");
   for (i = 0; i < json_array_get_length (lines) && line < 0; i++)
-    if (JSON_NODE_HOLDS_NULL (json_array_get_element (lines, i)))
+    if (JSON_NODE_HOLDS_NULL (json_array_get_element (lines, i))
+        && !g_hash_table_contains (self->shared->lines, GINT_TO_POINTER (i)))
       line = i;
   wtsp_message_unref (state);
   return line;
@@ -1319,7 +1479,7 @@ dial_hop (GstWebrtcCall * self, gpointer data)
   GST_OBJECT_UNLOCK (self);
   if (line < 0)
     line = free_line (self);
-  if (line < 0) {
+  if (line < 0 || !claim_line (self, line)) {
     GST_ELEMENT_WARNING (self, RESOURCE, BUSY,
         ("Cannot dial %s: no free line on this account", number), (NULL));
     return;
@@ -1503,6 +1663,7 @@ call_end (GstWebrtcCall * self, gint code, const gchar * reason)
 
   post_state (self, GST_WEBRTC_CALL_STATE_ENDED, code, reason);
 
+  release_line (self, call->line);
   self->call = NULL;
   while ((c = g_queue_pop_head (&call->pending_candidates)))
     json_object_unref (c);
@@ -1526,15 +1687,12 @@ handle_incoming_call (GstWebrtcCall * self, WtspMessage * msg)
   gboolean auto_answer;
   Call *call;
 
-  if (self->call || self->eos) {
-    /* One call per bin: the line is taken, but we are not free */
-    JsonObject *req = wtsp_request_new ("decline", msg->line, msg->call_id);
-
-    GST_INFO_OBJECT (self, "busy: declining call %s", msg->call_id);
-    json_object_set_int_member (req, "code", 486);
-    wtsp_session_send_request (self->session, req, NULL);
+  /* One call per bin; another bin of the session may take it, and if none
+   * does, the session declines it (shared_after_message) */
+  if (self->shared->incoming_taken || self->call || self->eos
+      || !claim_line (self, msg->line))
     return;
-  }
+  self->shared->incoming_taken = TRUE;
 
   call = call_new (self, msg->line, msg->call_id);
   call->caller = g_strdup (wtsp_message_get_string (msg, "caller"));
@@ -1636,7 +1794,7 @@ on_session_message (WtspSession * session, WtspMessage * msg,
 {
   Call *call = self->call;
 
-  if (msg->kind != WTSP_MESSAGE_KIND_EVENT)
+  if (msg->kind != WTSP_MESSAGE_KIND_EVENT || self->shared == NULL)
     return;
 
   if (wtsp_message_is_event (msg, "incoming_call")) {
@@ -1662,26 +1820,31 @@ on_session_message (WtspSession * session, WtspMessage * msg,
 }
 
 static void
+session_ready (GstWebrtcCall * self)
+{
+  gboolean first = !self->ready;
+
+  self->ready = TRUE;
+  if (first && self->call == NULL)
+    post_state (self, GST_WEBRTC_CALL_STATE_REGISTERED, 0, NULL);
+  if (self->dial_pending && self->call == NULL) {
+    gchar *number;
+
+    self->dial_pending = FALSE;
+    GST_OBJECT_LOCK (self);
+    number = g_strdup (self->number);
+    GST_OBJECT_UNLOCK (self);
+    dial_hop (self, number);
+    g_free (number);
+  }
+}
+
+static void
 on_session_state (WtspSession * session, WtspSessionState old,
     WtspSessionState state, const gchar * why, GstWebrtcCall * self)
 {
-  if (state == WTSP_SESSION_STATE_READY) {
-    gboolean first = !self->ready;
-
-    self->ready = TRUE;
-    if (first && self->call == NULL)
-      post_state (self, GST_WEBRTC_CALL_STATE_REGISTERED, 0, NULL);
-    if (self->dial_pending && self->call == NULL) {
-      gchar *number;
-
-      self->dial_pending = FALSE;
-      GST_OBJECT_LOCK (self);
-      number = g_strdup (self->number);
-      GST_OBJECT_UNLOCK (self);
-      dial_hop (self, number);
-      g_free (number);
-    }
-  }
+  if (state == WTSP_SESSION_STATE_READY)
+    session_ready (self);
 }
 
 static void
@@ -1963,15 +2126,16 @@ gst_webrtc_call_change_state (GstElement * element, GstStateChange transition)
       self->ready = FALSE;
       self->eos = FALSE;
       self->dial_pending = FALSE;
-      if (!wtsp_session_start (self->session, &error)) {
+      if (!shared_acquire (self, &error)) {
         GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", error->message),
             (NULL));
         g_error_free (error);
+        shared_release (self);
         return GST_STATE_CHANGE_FAILURE;
       }
       break;
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
-      wtsp_session_invoke (self->session, play_hop, gst_object_ref (self),
+      wtsp_session_invoke (self->active, play_hop, gst_object_ref (self),
           gst_object_unref);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:{
@@ -1980,7 +2144,8 @@ gst_webrtc_call_change_state (GstElement * element, GstStateChange transition)
 
       g_mutex_init (&b.lock);
       g_cond_init (&b.cond);
-      if (wtsp_session_invoke (self->session, stop_hop, &b, NULL)) {
+      if (self->active && wtsp_session_invoke (self->active, stop_hop, &b,
+              NULL)) {
         g_mutex_lock (&b.lock);
         while (!b.done)
           g_cond_wait (&b.cond, &b.lock);
@@ -1988,7 +2153,7 @@ gst_webrtc_call_change_state (GstElement * element, GstStateChange transition)
       }
       g_mutex_clear (&b.lock);
       g_cond_clear (&b.cond);
-      wtsp_session_stop (self->session);
+      shared_release (self);
       self->call = NULL;
       remove_outputs (self);
       break;
@@ -2162,11 +2327,8 @@ gst_webrtc_call_dispose (GObject * object)
 {
   GstWebrtcCall *self = GST_WEBRTC_CALL (object);
 
-  if (self->session) {
-    wtsp_session_stop (self->session);
-    g_signal_handlers_disconnect_by_data (self->session, self);
-    gst_clear_object (&self->session);
-  }
+  shared_release (self);
+  gst_clear_object (&self->session);
   G_OBJECT_CLASS (parent_class)->dispose (object);
 }
 
@@ -2201,14 +2363,6 @@ gst_webrtc_call_init (GstWebrtcCall * self)
   self->state = GST_WEBRTC_CALL_STATE_IDLE;
 
   self->session = wtsp_session_new ();
-  g_signal_connect (self->session, "message",
-      G_CALLBACK (on_session_message), self);
-  g_signal_connect (self->session, "state-changed",
-      G_CALLBACK (on_session_state), self);
-  g_signal_connect (self->session, "warning",
-      G_CALLBACK (on_session_warning), self);
-  g_signal_connect (self->session, "error", G_CALLBACK (on_session_error),
-      self);
 }
 
 static void

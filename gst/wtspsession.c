@@ -1326,6 +1326,35 @@ wtsp_session_invoke (WtspSession * self, GSourceFunc func, gpointer data,
   return TRUE;
 }
 
+/**
+ * wtsp_session_get_identity:
+ *
+ * Returns: (transfer full): a digest of location, token and token-file:
+ *     equal for sessions that would log in as the same account to the same
+ *     server, and safe to keep or log (it does not reveal the token)
+ */
+gchar *
+wtsp_session_get_identity (WtspSession * self)
+{
+  GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA256);
+  gchar *id;
+
+  GST_OBJECT_LOCK (self);
+  g_checksum_update (sum, (const guchar *) (self->location ?
+          self->location : ""), -1);
+  g_checksum_update (sum, (const guchar *) "\n", 1);
+  g_checksum_update (sum, (const guchar *) (self->token ? self->token : ""),
+      -1);
+  g_checksum_update (sum, (const guchar *) "\n", 1);
+  g_checksum_update (sum, (const guchar *) (self->token_file ?
+          self->token_file : ""), -1);
+  GST_OBJECT_UNLOCK (self);
+
+  id = g_strdup (g_checksum_get_string (sum));
+  g_checksum_free (sum);
+  return id;
+}
+
 gboolean
 wtsp_session_is_current_thread (WtspSession * self)
 {

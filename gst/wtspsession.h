@@ -53,6 +53,7 @@ void wtsp_session_send_request (WtspSession * session, JsonObject * request,
 WtspSessionState wtsp_session_get_state (WtspSession * session);
 WtspMessage *wtsp_session_get_state_message (WtspSession * session);
 gboolean wtsp_session_is_current_thread (WtspSession * session);
+gchar *wtsp_session_get_identity (WtspSession * session);
 gboolean wtsp_session_invoke (WtspSession * session, GSourceFunc func,
     gpointer data, GDestroyNotify notify);
 
