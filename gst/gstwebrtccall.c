@@ -857,7 +857,6 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstWebrtcCall * self)
   gst_bin_add (GST_BIN (self), out->bin);
   sink = gst_element_get_static_pad (out->bin, "sink");
   src = gst_element_get_static_pad (out->bin, "src");
-  gst_pad_link (pad, sink);
   gst_element_sync_state_with_parent (out->bin);
 
   g_mutex_lock (&self->lock);
@@ -879,7 +878,12 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstWebrtcCall * self)
   gst_pad_set_active (out->ghost, TRUE);
   GST_INFO_OBJECT (self, "receiving %s as %s on %s", codec->media,
       codec->name, pad_name);
+  /* The application links the new pad in its pad-added handler; only then
+   * may data flow, or the first buffers hit an unlinked pad */
   gst_element_add_pad (GST_ELEMENT (self), out->ghost);
+  if (GST_PAD_LINK_FAILED (gst_pad_link (pad, sink)))
+    GST_ELEMENT_WARNING (self, CORE, PAD, ("Could not receive %s",
+            codec->media), ("linking %s failed", GST_PAD_NAME (pad)));
 
   g_free (pad_name);
   gst_object_unref (sink);
@@ -942,6 +946,34 @@ on_gathering_state (GstElement * webrtc, GParamSpec * pspec,
     hop (self, current_generation (self), gathering_done_hop, NULL, NULL);
 }
 
+static gboolean
+has_attribute (const GstSDPMedia * media, const gchar * key)
+{
+  guint i;
+
+  for (i = 0; i < gst_sdp_media_attributes_len (media); i++)
+    if (g_strcmp0 (gst_sdp_media_get_attribute (media, i)->key, key) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Whether the far end said it sends us anything */
+static gboolean
+remote_sends (Call * call)
+{
+  guint i;
+
+  for (i = 0; call->remote_sdp && i < gst_sdp_message_medias_len
+      (call->remote_sdp); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (call->remote_sdp, i);
+
+    if (gst_sdp_media_get_port (m) != 0
+        && !has_attribute (m, "recvonly") && !has_attribute (m, "inactive"))
+      return TRUE;
+  }
+  return FALSE;
+}
+
 static void
 connection_state_hop (GstWebrtcCall * self, gpointer data)
 {
@@ -951,7 +983,7 @@ connection_state_hop (GstWebrtcCall * self, gpointer data)
   GST_INFO_OBJECT (self, "peer connection %d", state);
   if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
     call->ice_connected = TRUE;
-    if (call->media_flowing
+    if ((call->media_flowing || !remote_sends (call))
         && call->state == GST_WEBRTC_CALL_STATE_ACCEPTED) {
       GST_OBJECT_LOCK (self);
       self->setup_us = g_get_monotonic_time () - call->started;
@@ -1650,6 +1682,10 @@ call_end (GstWebrtcCall * self, gint code, const gchar * reason)
   outputs = g_list_copy (self->outputs);
   g_mutex_unlock (&self->lock);
 
+  /* webrtcbin first: it holds sinks of its own, and the pipeline can only
+   * post EOS once every sink left has had one */
+  drop_webrtc (self, call);
+
   for (l = outputs; l; l = l->next) {
     Output *out = l->data;
     GstPad *sink = gst_element_get_static_pad (out->bin, "sink");
@@ -1658,8 +1694,6 @@ call_end (GstWebrtcCall * self, gint code, const gchar * reason)
     gst_object_unref (sink);
   }
   g_list_free (outputs);
-
-  drop_webrtc (self, call);
 
   post_state (self, GST_WEBRTC_CALL_STATE_ENDED, code, reason);
 
@@ -1760,7 +1794,7 @@ handle_call_event (GstWebrtcCall * self, WtspMessage * msg)
     post_state (self, GST_WEBRTC_CALL_STATE_PROGRESS, 0, NULL);
   } else if (g_str_equal (e, "accepted")) {
     apply_answer (self, msg);
-    if (call->ice_connected && call->media_flowing) {
+    if (call->ice_connected && (call->media_flowing || !remote_sends (call))) {
       post_state (self, GST_WEBRTC_CALL_STATE_ACCEPTED, 0, NULL);
       post_state (self, GST_WEBRTC_CALL_STATE_CONNECTED, 0, NULL);
     } else {
