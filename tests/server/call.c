@@ -5,20 +5,45 @@
  * a call_id made here. Requests on one leg become events on the other
  * (protocol.md §6-§8), the way WebTrit Core turns them into SIP and back.
  *
- * Order of a call:
+ * Order of a call (CallState below):
  *
  *   caller                      server                      callee
  *   outgoing_call(offer) ------>  ack, calling
- *                                 incoming_call(offer) -------->
+ *                                 incoming_call(offer) -------->   RINGING
  *                <--------------  ringing
  *                                 <------------------- accept(answer)
- *                                 ack, accepted ---------------->
- *                <--------------  accepted(answer)
+ *                                 ack, accepted ---------------->  ANSWERING
+ *                <--------------  accepted(answer)                 ACTIVE
  *
- * With --no-trickle, incoming_call waits for the caller's end of
- * candidates, and the caller's accepted for the callee's, each then
- * carrying its sender's candidates in the SDP (OFFERING and ANSWERING
- * below).
+ * --early-media (a SIP callee sending 183 Session Progress with its SDP,
+ * then 200 OK): the caller's accepted(answer) becomes
+ *
+ *                <--------------  progress(answer)                 EARLY
+ *                  ... --early-media-delay ms ...
+ *                <--------------  accepted (no jsep)               ACTIVE
+ *
+ * --offerless (an INVITE without SDP: the callee offers in its 200 OK,
+ * the caller answers in the ACK):
+ *
+ *   outgoing_call(offer A) ---->  ack, calling                     (offer A
+ *                                 incoming_call (no jsep) ----->    is only
+ *                <--------------  ringing                           logged)
+ *                                 <-------------------- accept(offer B)
+ *                                 ack, accepting -------------->   REOFFERING
+ *                <--------------  updating_call(offer B)           REOFFERED
+ *   accept(answer) ------------>  ack, accepted                    REANSWERING
+ *                                 accepted(answer) ------------>   ACTIVE
+ *
+ * Once ACTIVE, either side may update (renegotiate): update(offer) ->
+ * updating_call(offer) to the other, whose accept(answer) -> updated
+ * (answer) to the updater (UpdateState below).
+ *
+ * With --no-trickle every offer and answer waits for its sender's end of
+ * candidates and goes with them in its SDP (call_deliver). Without it
+ * candidates are relayed as they come, except while an offerless call
+ * waits for the callee's offer: the caller's belong to an offer the callee
+ * never sees, and the callee's would reach the caller before that offer
+ * (leg_relay).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -39,28 +64,71 @@
  * its call, with what it sent. */
 #define GATHER_TIMEOUT_MS 5000
 
+/* Where a call stands; the diagrams at the top show when each begins */
 typedef enum
 {
-  CALL_OFFERING,                /* --no-trickle: offer waits for candidates */
+  CALL_OFFERING,                /* --no-trickle: the offer waits for the
+                                 * caller's candidates */
   CALL_RINGING,                 /* the callee has incoming_call */
-  CALL_ANSWERING,               /* --no-trickle: answer waits for candidates */
-  CALL_ACTIVE,                  /* the caller has accepted */
+  CALL_ANSWERING,               /* the callee accepted with its answer,
+                                 * which (--no-trickle) may still wait for
+                                 * its candidates */
+  CALL_EARLY,                   /* --early-media: the caller has progress,
+                                 * accepted follows after the delay */
+  CALL_REOFFERING,              /* --offerless: the callee accepted with an
+                                 * offer, which (--no-trickle) may still
+                                 * wait for its candidates */
+  CALL_REOFFERED,               /* --offerless: the caller has that offer in
+                                 * updating_call; its accept is awaited */
+  CALL_REANSWERING,             /* --offerless: the caller accepted with its
+                                 * answer, which (--no-trickle) may still
+                                 * wait for its candidates */
+  CALL_ACTIVE,                  /* both sides have had accepted */
 } CallState;
+
+/* An update (renegotiation) of an ACTIVE call, kept apart from the
+ * offerless updating_call of CALL_REOFFERED */
+typedef enum
+{
+  UPDATE_NONE,
+  UPDATE_OFFERING,              /* --no-trickle: the updater's offer waits */
+  UPDATE_OFFERED,               /* the other side has updating_call */
+  UPDATE_ANSWERING,             /* --no-trickle: the answer waits */
+} UpdateState;
+
+/* What is done with a jsep once it may go (with --no-trickle, once its
+ * sender's candidates are in) */
+typedef void (*DeliverFunc) (Call * call, JsonObject * jsep);
 
 struct _Call
 {
   Server *server;
   CallState state;
+  UpdateState update_state;
   Leg *caller;
   Leg *callee;                  /* NULL until the call reaches the callee */
   gchar *caller_number;
   gchar *callee_number;         /* as dialled */
-  JsonObject *offer;            /* the caller's jsep */
-  JsonObject *answer;           /* the callee's jsep, from its accept */
-  Leg *updater;                 /* its update waits for the other's answer */
+  Leg *updater;                 /* the leg whose update is in progress */
   gchar *refer_id;              /* this call carries out that transfer */
   gchar *referred_by;
-  guint gather_id;
+
+  /* The jsep on its way, from held_leg, and what delivers it */
+  Leg *held_leg;
+  JsonObject *held_jsep;
+  DeliverFunc held_func;
+  guint gather_id;              /* --no-trickle: gives up waiting */
+
+  guint early_id;               /* --early-media: sends accepted */
+};
+
+/* The candidates of one ICE session of a leg (one ice-ufrag) */
+struct _Gathering
+{
+  gchar *ufrag;                 /* NULL until a jsep of the leg names it */
+  GPtrArray *candidates;        /* JsonNode: candidates and end markers */
+  guint n_relayed;              /* how many of them the far leg has had */
+  gboolean complete;            /* end of candidates (or we gave up) */
 };
 
 /* A transfer (REFER) in progress: who to tell how it went */
@@ -72,6 +140,16 @@ typedef struct
 } Refer;
 
 static void refer_free (Refer * refer);
+
+static const gchar *
+call_state_name (CallState state)
+{
+  static const gchar *names[] = { "offering", "ringing", "answering",
+    "early", "reoffering", "reoffered", "reanswering", "active"
+  };
+
+  return names[state];
+}
 
 gchar *
 random_id (guint length)
@@ -140,7 +218,7 @@ sdp_has_end_of_candidates (const gchar * text)
   gboolean found = FALSE;
   guint i;
 
-  if (gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK)
+  if (text == NULL || gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK)
     return FALSE;
   for (i = 0; i < gst_sdp_message_attributes_len (sdp); i++)
     if (g_strcmp0 (gst_sdp_message_get_attribute (sdp, i)->key,
@@ -151,6 +229,27 @@ sdp_has_end_of_candidates (const gchar * text)
         "end-of-candidates");
   gst_sdp_message_free (sdp);
   return found;
+}
+
+/* Returns: (transfer full) (nullable): the ICE ufrag of the SDP @text (the
+ * session's, else the first media section's that has one) */
+static gchar *
+sdp_ice_ufrag (const gchar * text)
+{
+  GstSDPMessage *sdp;
+  const gchar *ufrag;
+  gchar *result;
+  guint i;
+
+  if (text == NULL || gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK)
+    return NULL;
+  ufrag = gst_sdp_message_get_attribute_val (sdp, "ice-ufrag");
+  for (i = 0; ufrag == NULL && i < gst_sdp_message_medias_len (sdp); i++)
+    ufrag = gst_sdp_media_get_attribute_val (gst_sdp_message_get_media (sdp,
+            i), "ice-ufrag");
+  result = g_strdup (ufrag);
+  gst_sdp_message_free (sdp);
+  return result;
 }
 
 /* The media section a trickled candidate belongs to: by its sdpMid if a
@@ -177,6 +276,19 @@ candidate_media (GstSDPMessage * sdp, JsonObject * candidate)
   return -1;
 }
 
+/* The candidate line of a trickled candidate; NULL for an end marker */
+static const gchar *
+candidate_line (JsonNode * node)
+{
+  const gchar *line;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+  line = json_object_get_string_member_with_default (json_node_get_object
+      (node), "candidate", NULL);
+  return line && *line ? line : NULL;
+}
+
 /* Returns: (transfer full) (nullable): @text with the candidates and
  * a=end-of-candidates in every media section, NULL if it is no SDP */
 static gchar *
@@ -186,19 +298,17 @@ sdp_add_candidates (Server * server, const gchar * text, GPtrArray * candidates)
   gchar *result;
   guint i;
 
-  if (gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK)
+  if (text == NULL || gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK)
     return NULL;
 
   for (i = 0; i < candidates->len; i++) {
-    JsonObject *candidate = g_ptr_array_index (candidates, i);
-    const gchar *line =
-        json_object_get_string_member_with_default (candidate, "candidate",
-        NULL);
+    JsonNode *node = g_ptr_array_index (candidates, i);
+    const gchar *line = candidate_line (node);
     gint media;
 
-    if (line == NULL || *line == '\0')
+    if (line == NULL)
       continue;
-    media = candidate_media (sdp, candidate);
+    media = candidate_media (sdp, json_node_get_object (node));
     if (media < 0) {
       server_log (server, "candidate \"%s\" matches no media section", line);
       continue;
@@ -233,12 +343,113 @@ jsep_for_delivery (Call * call, Leg * leg, JsonObject * jsep)
     return json_object_ref (jsep);
 
   sdp = sdp_add_candidates (call->server,
-      json_object_get_string_member (jsep, "sdp"), leg->candidates);
+      json_object_get_string_member_with_default (jsep, "sdp", NULL),
+      leg->gathering->candidates);
   if (sdp == NULL)
     return json_object_ref (jsep);
   copy = wtsp_jsep_new (json_object_get_string_member (jsep, "type"), sdp);
   g_free (sdp);
   return copy;
+}
+
+/* Candidates, by ICE session */
+
+static Gathering *
+gathering_new (void)
+{
+  Gathering *gathering = g_new0 (Gathering, 1);
+
+  gathering->candidates = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      json_node_unref);
+  return gathering;
+}
+
+static void
+gathering_free (Gathering * gathering)
+{
+  if (gathering == NULL)
+    return;
+  g_ptr_array_unref (gathering->candidates);
+  g_free (gathering->ufrag);
+  g_free (gathering);
+}
+
+/* What @leg trickles from now on belongs to a new ICE session; the old one
+ * is kept until a jsep of the leg says which of the two it uses */
+static void
+leg_new_gathering (Leg * leg)
+{
+  gathering_free (leg->previous);
+  leg->previous = leg->gathering;
+  leg->gathering = gathering_new ();
+}
+
+/* Returns: (transfer full): one gathering of what @first and @second
+ * hold, which are freed: what the far leg had of them first, then the
+ * rest, then one end marker if either was complete */
+static Gathering *
+gathering_merge (Gathering * first, Gathering * second)
+{
+  Gathering *both = gathering_new ();
+  Gathering *parts[] = { first, second };
+  gboolean end_relayed = FALSE;
+  guint i, j;
+
+  both->ufrag = g_strdup (first->ufrag ? first->ufrag : second->ufrag);
+  both->complete = first->complete || second->complete;
+  for (i = 0; i < G_N_ELEMENTS (parts); i++)
+    for (j = 0; j < parts[i]->n_relayed; j++) {
+      JsonNode *node = g_ptr_array_index (parts[i]->candidates, j);
+
+      if (candidate_line (node) == NULL)
+        end_relayed = TRUE;
+      g_ptr_array_add (both->candidates, json_node_ref (node));
+    }
+  both->n_relayed = both->candidates->len;
+  for (i = 0; i < G_N_ELEMENTS (parts); i++)
+    for (j = parts[i]->n_relayed; j < parts[i]->candidates->len; j++) {
+      JsonNode *node = g_ptr_array_index (parts[i]->candidates, j);
+
+      if (candidate_line (node))
+        g_ptr_array_add (both->candidates, json_node_ref (node));
+    }
+  if (both->complete && !end_relayed)
+    g_ptr_array_add (both->candidates, json_node_new (JSON_NODE_NULL));
+  gathering_free (first);
+  gathering_free (second);
+  return both;
+}
+
+/* @leg sends an SDP: its ice-ufrag says which ICE session the candidates
+ * that go with it are from. A new ufrag (an ICE restart, a new peer
+ * connection) starts a new one. The ufrag of the previous session brings
+ * that one back, with whatever was trickled since (an offerless caller
+ * that answers with the ICE session of its own, dropped offer; a client
+ * that sent a candidate after its end of candidates). */
+static void
+leg_bind_sdp (Leg * leg, const gchar * sdp)
+{
+  Gathering *current = leg->gathering;
+  gchar *ufrag = sdp_ice_ufrag (sdp);
+
+  if (ufrag == NULL)
+    return;
+  if (current->ufrag == NULL && leg->previous
+      && g_strcmp0 (leg->previous->ufrag, ufrag) == 0) {
+    leg->gathering = gathering_merge (leg->previous, current);
+    leg->previous = NULL;
+    server_log (leg->call->server, "[%s] call %s: same ICE session as "
+        "before (ufrag %s)", leg->session->number, leg->call_id, ufrag);
+  } else if (current->ufrag == NULL) {
+    current->ufrag = g_strdup (ufrag);
+  } else if (!g_str_equal (current->ufrag, ufrag)) {
+    server_log (leg->call->server, "[%s] call %s: new ICE session (ufrag "
+        "%s, was %s)", leg->session->number, leg->call_id, ufrag,
+        current->ufrag);
+    leg_new_gathering (leg);
+    leg->gathering->ufrag = g_strdup (ufrag);
+  }
+  g_free (ufrag);
 }
 
 /* Legs and calls */
@@ -253,8 +464,7 @@ leg_new (Call * call, Session * session, guint line, const gchar * call_id)
   leg->line = line;
   leg->call_id = g_strdup (call_id);
   leg->logs = json_array_new ();
-  leg->candidates = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      json_object_unref);
+  leg->gathering = gathering_new ();
   g_assert (session->lines[line] == NULL);
   session->lines[line] = leg;
   return leg;
@@ -266,7 +476,8 @@ call_leg_free (Leg * leg)
   if (leg->session->lines[leg->line] == leg)
     leg->session->lines[leg->line] = NULL;
   json_array_unref (leg->logs);
-  g_ptr_array_unref (leg->candidates);
+  gathering_free (leg->gathering);
+  gathering_free (leg->previous);
   g_free (leg->call_id);
   g_free (leg);
 }
@@ -290,6 +501,16 @@ leg_send_simple (Leg * leg, const gchar * type)
 }
 
 static void
+leg_send_with_jsep (Leg * leg, const gchar * type, JsonObject * jsep)
+{
+  JsonObject *event = call_event_new (type, leg);
+
+  if (jsep)
+    json_object_set_object_member (event, "jsep", json_object_ref (jsep));
+  leg_send_event (leg, event);
+}
+
+static void
 leg_hangup (Leg * leg, gint code, const gchar * reason)
 {
   JsonObject *event = call_event_new ("hangup", leg);
@@ -310,6 +531,44 @@ set_parties (JsonObject * event, Call * call)
       call->caller_number);
   if (call->referred_by)
     json_object_set_string_member (event, "referred_by", call->referred_by);
+}
+
+/* Without --no-trickle: whether the far leg may have @leg's candidates
+ * now. An offerless call holds them until the caller has the callee's
+ * offer: the caller's until then are for its own offer, which goes
+ * nowhere, the callee's would come before the offer they go with. */
+static gboolean
+leg_may_relay (Leg * leg)
+{
+  Call *call = leg->call;
+
+  if (call->server->no_trickle || leg_peer (leg) == NULL)
+    return FALSE;
+  if (call->server->offerless && (call->state == CALL_RINGING
+          || call->state == CALL_REOFFERING))
+    return FALSE;
+  return TRUE;
+}
+
+/* Relays what @leg trickled in its current ICE session and the far leg
+ * has not had yet, if it may have it now */
+static void
+leg_relay (Leg * leg)
+{
+  Gathering *gathering = leg->gathering;
+  Leg *peer = leg_peer (leg);
+
+  if (!leg_may_relay (leg))
+    return;
+  for (; gathering->n_relayed < gathering->candidates->len;
+      gathering->n_relayed++) {
+    JsonObject *event = call_event_new ("ice_trickle", peer);
+
+    json_object_set_member (event, "candidate",
+        json_node_copy (g_ptr_array_index (gathering->candidates,
+                gathering->n_relayed)));
+    leg_send_event (peer, event);
+  }
 }
 
 /* Tells the leg that asked for a transfer how it went: the NOTIFY of
@@ -370,6 +629,18 @@ server_free_refers (Server * server)
   }
 }
 
+static void
+call_clear_held (Call * call)
+{
+  if (call->gather_id) {
+    g_source_remove (call->gather_id);
+    call->gather_id = 0;
+  }
+  g_clear_pointer (&call->held_jsep, json_object_unref);
+  call->held_leg = NULL;
+  call->held_func = NULL;
+}
+
 /* Frees the call; @code says how it ended, for a transfer it carried out */
 static void
 call_finish (Call * call, gint code)
@@ -384,15 +655,12 @@ call_finish (Call * call, gint code)
     g_free (content);
   }
   server->calls = g_list_remove (server->calls, call);
-  if (call->gather_id)
-    g_source_remove (call->gather_id);
+  call_clear_held (call);
+  if (call->early_id)
+    g_source_remove (call->early_id);
   call_leg_free (call->caller);
   if (call->callee)
     call_leg_free (call->callee);
-  if (call->offer)
-    json_object_unref (call->offer);
-  if (call->answer)
-    json_object_unref (call->answer);
   g_free (call->caller_number);
   g_free (call->callee_number);
   g_free (call->refer_id);
@@ -426,6 +694,76 @@ server_end_all_calls (Server * server)
   }
 }
 
+/* Delivering offers and answers */
+
+/* Hands the jsep held back to its DeliverFunc. The call may be gone
+ * afterwards. */
+static void
+call_release (Call * call)
+{
+  Leg *leg = call->held_leg;
+  JsonObject *held = call->held_jsep;
+  DeliverFunc func = call->held_func;
+  JsonObject *jsep;
+
+  call->held_jsep = NULL;
+  call_clear_held (call);
+  jsep = jsep_for_delivery (call, leg, held);
+  json_object_unref (held);
+  func (call, jsep);
+  json_object_unref (jsep);
+}
+
+static gboolean
+gather_timeout (gpointer data)
+{
+  Call *call = data;
+  Leg *leg = call->held_leg;
+
+  call->gather_id = 0;
+  server_log (call->server, "[%s] no end of candidates after %d ms on call "
+      "%s: sending the %u candidates it has", leg->session->number,
+      GATHER_TIMEOUT_MS, leg->call_id, leg->gathering->candidates->len);
+  leg->gathering->complete = TRUE;
+  call_release (call);
+  return G_SOURCE_REMOVE;
+}
+
+/* @jsep, from @leg, goes on through @func: at once, or with --no-trickle
+ * once the candidates of @leg are complete (at most GATHER_TIMEOUT_MS).
+ * The call may be gone afterwards. */
+static void
+call_deliver (Call * call, Leg * leg, JsonObject * jsep, DeliverFunc func)
+{
+  const gchar *sdp = json_object_get_string_member_with_default (jsep, "sdp",
+      NULL);
+
+  g_assert (call->held_leg == NULL);
+  call->held_leg = leg;
+  call->held_jsep = json_object_ref (jsep);
+  call->held_func = func;
+
+  leg_bind_sdp (leg, sdp);
+  if (call->server->no_trickle) {
+    if (!leg->gathering->complete && !sdp_has_end_of_candidates (sdp)) {
+      server_log (call->server, "[%s] call %s: the %s waits for the end of "
+          "candidates", leg->session->number, leg->call_id,
+          json_object_get_string_member (jsep, "type"));
+      call->gather_id = g_timeout_add (GATHER_TIMEOUT_MS, gather_timeout, call);
+      return;
+    }
+  }
+  call_release (call);
+}
+
+/* --no-trickle: @leg has sent all of its candidates */
+static void
+call_leg_gathered (Leg * leg)
+{
+  if (leg->call->held_leg == leg)
+    call_release (leg->call);
+}
+
 /* Routing */
 
 static gboolean
@@ -434,9 +772,10 @@ is_user_number (gpointer key, gpointer value, gpointer number)
   return g_str_equal (value, number);
 }
 
-/* The caller's offer is ready to go: find the callee and ring it */
+/* The caller's offer is ready to go (NULL: --offerless, it goes nowhere):
+ * find the callee and ring it */
 static void
-call_route (Call * call)
+call_route (Call * call, JsonObject * offer)
 {
   Server *server = call->server;
   Session *session = server_find_session_by_number (server,
@@ -481,80 +820,121 @@ call_route (Call * call)
   call->callee = leg_new (call, session, line, call_id);
   g_free (call_id);
   call->state = CALL_RINGING;
-  server_log (server, "[%s] call %s rings \"%s\" on line %d as %s",
+  server_log (server, "[%s] call %s rings \"%s\" on line %d as %s%s",
       call->caller_number, call->caller->call_id, call->callee_number, line,
-      call->callee->call_id);
+      call->callee->call_id, offer ? "" : ", without the offer");
 
   event = call_event_new ("incoming_call", call->callee);
   set_parties (event, call);
-  json_object_set_object_member (event, "jsep",
-      jsep_for_delivery (call, call->caller, call->offer));
+  if (offer)
+    json_object_set_object_member (event, "jsep", json_object_ref (offer));
   leg_send_event (call->callee, event);
 
   leg_send_simple (call->caller, "ringing");
+  /* candidates the caller trickled before the callee was there */
+  leg_relay (call->caller);
 }
 
-/* The callee's answer is ready to go */
+/* Both sides have had accepted: the call is up */
 static void
-call_deliver_answer (Call * call)
+call_established (Call * call)
 {
-  JsonObject *event = call_event_new ("accepted", call->caller);
-
   call->state = CALL_ACTIVE;
-  json_object_set_object_member (event, "jsep",
-      jsep_for_delivery (call, call->callee, call->answer));
-  leg_send_event (call->caller, event);
   server_log (call->server, "[%s] call %s is up", call->caller_number,
       call->caller->call_id);
-
   if (call->refer_id) {
     refer_notify (call->server, call->refer_id, "terminated", "SIP/2.0 200 OK");
     g_clear_pointer (&call->refer_id, g_free);
   }
 }
 
-/* --no-trickle: @leg has sent all of its candidates (or we gave up
- * waiting), so what of it was held can go */
-static void
-call_leg_gathered (Leg * leg)
-{
-  Call *call = leg->call;
-  gboolean held = (leg == call->caller && call->state == CALL_OFFERING)
-      || (leg == call->callee && call->state == CALL_ANSWERING);
-
-  leg->gathered = TRUE;
-  if (!held)
-    return;
-  if (call->gather_id) {
-    g_source_remove (call->gather_id);
-    call->gather_id = 0;
-  }
-  if (call->state == CALL_OFFERING)
-    call_route (call);
-  else
-    call_deliver_answer (call);
-}
-
 static gboolean
-gather_timeout (gpointer data)
+early_media_timeout (gpointer data)
 {
   Call *call = data;
-  Leg *leg = call->state == CALL_OFFERING ? call->caller : call->callee;
 
-  call->gather_id = 0;
-  server_log (call->server, "[%s] no end of candidates after %d ms on call "
-      "%s: sending the %u candidates it has", leg->session->number,
-      GATHER_TIMEOUT_MS, leg->call_id, leg->candidates->len);
-  call_leg_gathered (leg);
+  call->early_id = 0;
+  call->caller->up = TRUE;
+  leg_send_simple (call->caller, "accepted");
+  call_established (call);
   return G_SOURCE_REMOVE;
 }
 
+/* The callee's answer is ready to go */
 static void
-call_wait_for_candidates (Call * call, CallState state)
+deliver_answer (Call * call, JsonObject * answer)
 {
-  call->state = state;
-  if (call->gather_id == 0)
-    call->gather_id = g_timeout_add (GATHER_TIMEOUT_MS, gather_timeout, call);
+  if (call->server->early_media) {
+    JsonObject *event = call_event_new ("progress", call->caller);
+
+    call->state = CALL_EARLY;
+    json_object_set_string_member (event, "callee", call->callee_number);
+    json_object_set_object_member (event, "jsep", json_object_ref (answer));
+    leg_send_event (call->caller, event);
+    server_log (call->server, "[%s] call %s: early media, accepted in %u ms",
+        call->caller_number, call->caller->call_id,
+        call->server->early_media_delay);
+    call->early_id = g_timeout_add (call->server->early_media_delay,
+        early_media_timeout, call);
+    return;
+  }
+  call->caller->up = TRUE;
+  leg_send_with_jsep (call->caller, "accepted", answer);
+  call_established (call);
+}
+
+/* --offerless: the callee's offer is ready to go, to the caller as a
+ * re-INVITE would come */
+static void
+deliver_callee_offer (Call * call, JsonObject * offer)
+{
+  JsonObject *event = call_event_new ("updating_call", call->caller);
+
+  call->state = CALL_REOFFERED;
+  set_parties (event, call);
+  json_object_set_object_member (event, "jsep", json_object_ref (offer));
+  /* what the caller trickles from now on goes with its answer, not with
+   * its dropped offer */
+  leg_new_gathering (call->caller);
+  leg_send_event (call->caller, event);
+  server_log (call->server, "[%s] call %s: the callee's offer is with the "
+      "caller", call->caller_number, call->caller->call_id);
+  /* candidates the callee trickled before its offer went */
+  leg_relay (call->callee);
+}
+
+/* --offerless: the caller's answer to the callee's offer is ready to go */
+static void
+deliver_caller_answer (Call * call, JsonObject * answer)
+{
+  call->callee->up = TRUE;
+  leg_send_with_jsep (call->callee, "accepted", answer);
+  call_established (call);
+  /* the candidates of the caller's first ICE session, if its answer went
+   * on with it */
+  leg_relay (call->caller);
+}
+
+static void
+deliver_update_offer (Call * call, JsonObject * offer)
+{
+  Leg *peer = leg_peer (call->updater);
+  JsonObject *event = call_event_new ("updating_call", peer);
+
+  call->update_state = UPDATE_OFFERED;
+  set_parties (event, call);
+  json_object_set_object_member (event, "jsep", json_object_ref (offer));
+  leg_send_event (peer, event);
+}
+
+static void
+deliver_update_answer (Call * call, JsonObject * answer)
+{
+  Leg *updater = call->updater;
+
+  call->updater = NULL;
+  call->update_state = UPDATE_NONE;
+  leg_send_with_jsep (updater, "updated", answer);
 }
 
 /* Requests */
@@ -638,7 +1018,6 @@ handle_outgoing_call (Client * client, WtspMessage * req)
   call->state = CALL_OFFERING;
   call->caller_number = g_strdup (session->number);
   call->callee_number = g_strdup (number);
-  call->offer = json_object_ref (wtsp_message_get_object (req, "jsep"));
   call->caller = leg_new (call, session, req->line, req->call_id);
   server->calls = g_list_prepend (server->calls, call);
 
@@ -656,56 +1035,87 @@ handle_outgoing_call (Client * client, WtspMessage * req)
   client_respond_ack (client, req, call->caller);
   leg_send_simple (call->caller, "calling");
 
-  wtsp_message_get_jsep (req, NULL, &sdp);
-  if (server->no_trickle && !sdp_has_end_of_candidates (sdp))
-    call_wait_for_candidates (call, CALL_OFFERING);
-  else
-    call_route (call);
+  if (server->offerless) {
+    /* an INVITE without SDP: the offer stays in the caller's call log */
+    wtsp_message_get_jsep (req, NULL, &sdp);
+    leg_bind_sdp (call->caller, sdp);
+    call_route (call, NULL);
+    return;
+  }
+  call_deliver (call, call->caller, wtsp_message_get_object (req, "jsep"),
+      call_route);
+}
+
+/* The callee accepts a ringing call: with its answer, or (--offerless)
+ * with its own offer */
+static void
+accept_incoming (Client * client, WtspMessage * req, Leg * leg)
+{
+  Call *call = leg->call;
+  JsonObject *jsep = wtsp_message_get_object (req, "jsep");
+
+  if (call->server->offerless) {
+    if (!jsep_is (req, "offer")) {
+      client_respond_error (client, req, leg, 464,
+          "offerless call: accept must carry an offer");
+      return;
+    }
+    client_respond_ack (client, req, leg);
+    call->state = CALL_REOFFERING;
+    leg_send_simple (leg, "accepting");
+    call_deliver (call, leg, jsep, deliver_callee_offer);
+    return;
+  }
+
+  if (!jsep_is (req, "answer")) {
+    client_respond_error (client, req, leg, 464,
+        "accept needs the answer in jsep");
+    return;
+  }
+  client_respond_ack (client, req, leg);
+  call->state = CALL_ANSWERING;
+  leg->up = TRUE;
+  leg_send_simple (leg, "accepted");
+  call_deliver (call, leg, jsep, deliver_answer);
 }
 
 static void
 handle_accept (Client * client, WtspMessage * req, Leg * leg)
 {
   Call *call = leg->call;
-  const gchar *sdp = NULL;
+  JsonObject *jsep = wtsp_message_get_object (req, "jsep");
 
   if (leg == call->callee && call->state == CALL_RINGING) {
-    /* FIXME: an offer here answers an incoming_call without jsep
-     * (--offerless), which is not implemented */
+    accept_incoming (client, req, leg);
+    return;
+  }
+
+  /* --offerless: the caller answers the callee's offer */
+  if (leg == call->caller && call->state == CALL_REOFFERED) {
     if (!jsep_is (req, "answer")) {
       client_respond_error (client, req, leg, 464,
-          "accept needs the answer in jsep");
+          "accept of the callee's offer needs the answer in jsep");
       return;
     }
     client_respond_ack (client, req, leg);
-    call->answer = json_object_ref (wtsp_message_get_object (req, "jsep"));
+    call->state = CALL_REANSWERING;
+    leg->up = TRUE;
     leg_send_simple (leg, "accepted");
-
-    wtsp_message_get_jsep (req, NULL, &sdp);
-    if (call->server->no_trickle && !leg->gathered
-        && !sdp_has_end_of_candidates (sdp))
-      call_wait_for_candidates (call, CALL_ANSWERING);
-    else
-      call_deliver_answer (call);
+    call_deliver (call, leg, jsep, deliver_caller_answer);
     return;
   }
 
   /* the answer to the other leg's update */
-  if (call->state == CALL_ACTIVE && call->updater && call->updater != leg) {
-    Leg *updater = call->updater;
-    JsonObject *event;
-
+  if (call->state == CALL_ACTIVE && call->update_state == UPDATE_OFFERED
+      && call->updater != leg) {
     if (!jsep_is (req, "answer")) {
       client_respond_error (client, req, leg, 464,
           "accept of an update needs the answer in jsep");
       return;
     }
     client_respond_ack (client, req, leg);
-    call->updater = NULL;
-    event = call_event_new ("updated", updater);
-    json_object_set_object_member (event, "jsep",
-        json_object_ref (wtsp_message_get_object (req, "jsep")));
-    leg_send_event (updater, event);
+    call->update_state = UPDATE_ANSWERING;
+    call_deliver (call, leg, jsep, deliver_update_answer);
     return;
   }
 
@@ -761,7 +1171,7 @@ handle_hangup (Client * client, WtspMessage * req, Leg * leg)
   Call *call = leg->call;
   Leg *peer = leg_peer (leg);
   JsonObject *event;
-  gint code = 200;
+  gint code;
 
   client_respond_ack (client, req, leg);
   event = call_event_new ("hangingup", leg);
@@ -769,20 +1179,29 @@ handle_hangup (Client * client, WtspMessage * req, Leg * leg)
   leg_send_event (leg, event);
   leg_hangup (leg, 200, "to BYE");
 
-  if (peer == call->callee && call->state == CALL_RINGING) {
+  if (peer && peer->up) {
+    code = 200;
+    leg_hangup (peer, 200, "Session Terminated");
+  } else if (peer == call->callee && call->state == CALL_RINGING) {
     /* a CANCEL, for the callee */
     code = 487;
     leg_hangup (peer, 487, "Request Terminated");
-  } else if (peer == call->caller && call->state != CALL_ACTIVE) {
-    /* the callee hung up instead of declining, or before the caller had
-     * its answer */
+  } else if (peer == call->callee) {
+    /* the callee accepted with an offer (--offerless), but the caller
+     * hangs up instead of answering it */
+    code = 487;
+    leg_hangup (peer, 200, "Session Terminated");
+  } else if (peer) {
+    /* the callee hung up instead of declining, or before the caller was
+     * told the call is up (--no-trickle, --early-media, --offerless) */
     code = 603;
     leg_hangup (peer, 603, "Decline");
-  } else if (peer) {
-    leg_hangup (peer, 200, "Session Terminated");
+  } else {
+    /* --no-trickle: the offer had not gone yet */
+    code = 487;
   }
-  server_log (client->server, "[%s] hung up call %s", leg->session->number,
-      leg->call_id);
+  server_log (client->server, "[%s] hung up call %s (%s)",
+      leg->session->number, leg->call_id, call_state_name (call->state));
   call_finish (call, code);
 }
 
@@ -796,6 +1215,21 @@ opposite_direction (const gchar * direction)
   return direction;
 }
 
+/* Refuses a request that needs the call up; answers the error */
+static gboolean
+check_active (Client * client, WtspMessage * req, Leg * leg)
+{
+  gchar *reason;
+
+  if (leg->call->state == CALL_ACTIVE)
+    return TRUE;
+  reason = g_strdup_printf ("not allowed: the call is not up (%s)",
+      call_state_name (leg->call->state));
+  client_respond_error (client, req, leg, 405, reason);
+  g_free (reason);
+  return FALSE;
+}
+
 /* hold and unhold: a re-INVITE with the new direction, for the far end */
 static void
 handle_direction (Client * client, WtspMessage * req, Leg * leg,
@@ -805,11 +1239,8 @@ handle_direction (Client * client, WtspMessage * req, Leg * leg,
   Leg *peer = leg_peer (leg);
   JsonObject *event;
 
-  if (call->state != CALL_ACTIVE) {
-    client_respond_error (client, req, leg, 405,
-        "not allowed: the call is not up");
+  if (!check_active (client, req, leg))
     return;
-  }
   client_respond_ack (client, req, leg);
   leg_send_simple (leg, own_event);
 
@@ -838,13 +1269,12 @@ static void
 handle_update (Client * client, WtspMessage * req, Leg * leg)
 {
   Call *call = leg->call;
-  Leg *peer = leg_peer (leg);
-  JsonObject *event;
 
-  if (call->state != CALL_ACTIVE || call->updater) {
-    client_respond_error (client, req, leg, 405, call->updater ?
-        "not allowed: an update is already in progress" :
-        "not allowed: the call is not up");
+  if (!check_active (client, req, leg))
+    return;
+  if (call->update_state != UPDATE_NONE) {
+    client_respond_error (client, req, leg, 405,
+        "not allowed: an update is already in progress");
     return;
   }
   if (!jsep_is (req, "offer")) {
@@ -854,33 +1284,24 @@ handle_update (Client * client, WtspMessage * req, Leg * leg)
   }
   client_respond_ack (client, req, leg);
   call->updater = leg;
+  call->update_state = UPDATE_OFFERING;
   leg_send_simple (leg, "updating");
-
-  /* FIXME: with --no-trickle, the candidates of an ICE restart trickled
-   * after this offer are dropped */
-  event = call_event_new ("updating_call", peer);
-  set_parties (event, call);
-  json_object_set_object_member (event, "jsep",
-      json_object_ref (wtsp_message_get_object (req, "jsep")));
-  leg_send_event (peer, event);
+  call_deliver (call, leg, wtsp_message_get_object (req, "jsep"),
+      deliver_update_offer);
 }
 
 static void
 handle_transfer (Client * client, WtspMessage * req, Leg * leg)
 {
   Server *server = client->server;
-  Call *call = leg->call;
   Leg *peer = leg_peer (leg);
   const gchar *replace = wtsp_message_get_string (req, "replace_call_id");
   gchar *refer_id;
   Refer *refer;
   JsonObject *event;
 
-  if (call->state != CALL_ACTIVE) {
-    client_respond_error (client, req, leg, 405,
-        "not allowed: the call is not up");
+  if (!check_active (client, req, leg))
     return;
-  }
   client_respond_ack (client, req, leg);
   leg_send_simple (leg, "transferring");
 
@@ -911,32 +1332,32 @@ handle_ice_trickle (Client * client, WtspMessage * req)
       || json_object_get_boolean_member_with_default (json_node_get_object
       (node), "completed", FALSE);
   Leg *leg = find_leg (client, req);
-  Leg *peer;
-  JsonObject *event;
+  Gathering *gathering;
 
   if (leg == NULL)
     return;
   leg_log (leg, req->object);
   client_respond_ack (client, req, leg);
 
+  gathering = leg->gathering;
+  if (gathering->complete) {
+    if (end || candidate_line (node) == NULL)
+      return;                   /* one more end marker: nothing new */
+    /* a candidate after the end of candidates: a new ICE session (a
+     * restart, or a new peer connection) has begun */
+    leg_new_gathering (leg);
+    gathering = leg->gathering;
+  }
+  g_ptr_array_add (gathering->candidates, json_node_copy (node));
+  if (end)
+    gathering->complete = TRUE;
+
   if (client->server->no_trickle) {
-    if (leg->gathered)
-      server_log (client->server, "[%s] candidate after the end of "
-          "candidates of call %s: dropped", leg->session->number, leg->call_id);
-    else if (end)
+    if (end)
       call_leg_gathered (leg);
-    else
-      g_ptr_array_add (leg->candidates,
-          json_object_ref (json_node_get_object (node)));
     return;
   }
-
-  peer = leg_peer (leg);
-  if (peer == NULL)
-    return;
-  event = call_event_new ("ice_trickle", peer);
-  json_object_set_member (event, "candidate", json_node_copy (node));
-  leg_send_event (peer, event);
+  leg_relay (leg);
 }
 
 typedef void (*CallRequestFunc) (Client * client, WtspMessage * req, Leg * leg);

@@ -24,6 +24,7 @@ typedef struct _Client Client;
 typedef struct _Session Session;
 typedef struct _Call Call;
 typedef struct _Leg Leg;
+typedef struct _Gathering Gathering;
 
 struct _Server
 {
@@ -34,6 +35,9 @@ struct _Server
   GHashTable *users;            /* token -> number; NULL: any token */
   gboolean registration_sequence;
   gboolean no_trickle;
+  gboolean early_media;         /* progress with the answer, accepted later */
+  guint early_media_delay;      /* ms from progress to accepted */
+  gboolean offerless;           /* incoming_call without the caller's offer */
   gboolean debug_requests;
   gboolean verbose;
 
@@ -88,9 +92,13 @@ struct _Leg
   gchar *call_id;
   JsonArray *logs;              /* [timestamp_ms, message] pairs */
 
-  /* --no-trickle: this leg's candidates, held until its end-of-candidates */
-  GPtrArray *candidates;        /* JsonObject */
-  gboolean gathered;
+  /* The candidates this leg trickled, by ICE session (call.c): with
+   * --no-trickle they go into its next SDP, else they are relayed as they
+   * come, unless the call is in a phase where the far end cannot use
+   * them yet */
+  Gathering *gathering;         /* the current ICE session's */
+  Gathering *previous;          /* the one before, until a jsep picks one */
+  gboolean up;                  /* this side has had its "accepted" */
 };
 
 /* signaling-server.c */

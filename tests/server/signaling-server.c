@@ -10,8 +10,9 @@
  *   signaling-server [--port N] [--host ADDR] [--lines N]
  *       [--keepalive-interval MS] [--session-timeout MS]
  *       [--tls-cert FILE --tls-key FILE] [--user TOKEN=NUMBER ...]
- *       [--registration-sequence] [--no-trickle] [--debug-requests]
- *       [--verbose]
+ *       [--registration-sequence] [--no-trickle]
+ *       [--early-media [--early-media-delay MS] | --offerless]
+ *       [--debug-requests] [--verbose]
  *
  * Its first line on stdout is `listening ws://HOST:PORT/signaling/v1`
  * (`wss://` with TLS); everything else goes to stderr. SIGINT and SIGTERM
@@ -29,8 +30,9 @@
  *   line number beyond the session's lines, 459 no such call on that line
  *   ("handle not found": the call is the gateway's handle), 464 a jsep of
  *   the wrong type (outgoing_call and update need an offer, accept an
- *   answer), 405 a request that makes no sense in the call's state, a busy
- *   line for outgoing_call, and every call request on the guest line
+ *   answer; with --offerless the callee's accept needs an offer), 405 a
+ *   request that makes no sense in the call's state, a busy line for
+ *   outgoing_call, and every call request on the guest line
  *   (`line: null`: this server has no guest calls), 468 an outgoing_call
  *   whose call_id the session already uses. A malformed message with no
  *   transaction to answer closes the socket with 4501.
@@ -40,7 +42,62 @@
  * - --no-trickle holds each offer and answer until its sender's
  *   end-of-candidates (candidate null or {"completed": true}, or an SDP
  *   that already has a=end-of-candidates), or at most 5 s, then delivers
- *   it with the candidates written into the SDP.
+ *   it with the candidates written into the SDP. That goes for the
+ *   offers and answers of updates too: one with a new a=ice-ufrag (an
+ *   ICE restart) waits for the candidates trickled after it, one with
+ *   the same ufrag goes at once with the candidates already in.
+ * - A hangup, as the far side gets it: 200 "Session Terminated" if it had
+ *   its accepted (or accepted itself), else 487 "Request Terminated" to a
+ *   ringing callee (a CANCEL) and 603 "Decline" to a caller whose callee
+ *   hung up before the caller was told the call is up.
+ * - Requests that need the call up (hold, unhold, update, transfer) are
+ *   refused with 405 before both sides have had accepted.
+ *
+ * Call modes, for the end-to-end tests (call.c draws both):
+ *
+ *   --early-media  A SIP callee that sends 183 Session Progress with its
+ *                  SDP before the 200 OK. When the callee accepts with its
+ *                  answer, the callee gets accepted as usual; the caller
+ *                  gets `progress` (line, call_id, callee, jsep = the
+ *                  answer) at once, and `accepted` WITHOUT jsep only
+ *                  --early-media-delay MS later (default 500). A hangup in
+ *                  between ends the call as before the answer (the caller
+ *                  hanging up: the callee gets 200; the callee: the caller
+ *                  gets 603), and no accepted follows; hold, update and
+ *                  transfer get 405 until then. With --no-trickle,
+ *                  progress waits for the callee's end of candidates.
+ *
+ *   --offerless    An INVITE without SDP: the callee offers, the caller
+ *                  answers.
+ *                  1. caller: outgoing_call(offer A) -> ack, calling. The
+ *                     callee gets incoming_call WITHOUT jsep (offer A is
+ *                     kept in the caller's call log only); the caller gets
+ *                     ringing.
+ *                  2. callee: accept with a jsep of type OFFER (B) -> ack,
+ *                     accepting; the caller gets updating_call (its line
+ *                     and call_id, caller, callee, jsep = offer B): the far
+ *                     end re-offered, drop offer A and answer B. An accept
+ *                     with anything but an offer gets 464 "offerless call:
+ *                     accept must carry an offer".
+ *                  3. caller: accept with the answer -> ack, accepted (no
+ *                     jsep); the callee gets accepted with jsep = the
+ *                     answer. The call is up; update and the rest as
+ *                     usual.
+ *                  Trickled candidates are relayed as they come from
+ *                  the moment the caller has updating_call; until then
+ *                  they are held. The callee's held ones follow the
+ *                  updating_call. The caller's held ones belong to offer
+ *                  A, which nobody sees: they are dropped, unless the
+ *                  caller's answer has offer A's a=ice-ufrag (it kept that
+ *                  ICE session), in which case they follow the callee's
+ *                  accepted. With --no-trickle, offer B waits for the
+ *                  callee's end of candidates and the answer for the
+ *                  caller's (counting from the updating_call), each then
+ *                  with its candidates in the SDP; the incoming_call does
+ *                  not wait (it carries no SDP).
+ *
+ *   The two cannot be combined: an offerless call has no answer from the
+ *   callee to send early.
  *
  * Test requests, accepted only with --debug-requests (else 453). Each is a
  * session request with a "transaction" like any other:
@@ -722,7 +779,7 @@ main (int argc, char **argv)
   gint port = 0, lines = 2, keepalive = 30000, session_timeout = 60000;
   gchar *host = NULL, *tls_cert = NULL, *tls_key = NULL;
   gchar **users = NULL;
-  gboolean offerless = FALSE;
+  gint early_media_delay = 500;
   GOptionEntry entries[] = {
     {"port", 0, 0, G_OPTION_ARG_INT, &port,
         "Port to listen on (0: any free port)", "N"},
@@ -748,8 +805,16 @@ main (int argc, char **argv)
     {"no-trickle", 0, 0, G_OPTION_ARG_NONE, &server.no_trickle,
           "Relay no ice_trickle: put every candidate in the SDP instead",
         NULL},
-    {"offerless", 0, 0, G_OPTION_ARG_NONE, &offerless,
-        "incoming_call without jsep (not implemented yet)", NULL},
+    {"early-media", 0, 0, G_OPTION_ARG_NONE, &server.early_media,
+          "Early media (SIP 183 with SDP): the caller gets the answer in "
+          "progress, then accepted without jsep after --early-media-delay",
+        NULL},
+    {"early-media-delay", 0, 0, G_OPTION_ARG_INT, &early_media_delay,
+        "ms from progress to accepted with --early-media (default 500)", "MS"},
+    {"offerless", 0, 0, G_OPTION_ARG_NONE, &server.offerless,
+        "Offerless INVITE: incoming_call without jsep, the callee accepts "
+          "with an offer, the caller gets it in updating_call and accepts "
+          "with the answer", NULL},
     {"debug-requests", 0, 0, G_OPTION_ARG_NONE, &server.debug_requests,
         "Accept the debug_* test requests", NULL},
     {"verbose", 0, 0, G_OPTION_ARG_NONE, &server.verbose,
@@ -764,25 +829,30 @@ main (int argc, char **argv)
   guint i;
 
   ctx = g_option_context_new ("- reference WTSP signaling server");
+  g_option_context_set_description (ctx, "Call modes (not together):\n"
+      "  --early-media  the callee's accept(answer) reaches the caller as\n"
+      "                 progress(answer), then accepted without jsep\n"
+      "                 --early-media-delay ms later\n"
+      "  --offerless    incoming_call without jsep; the callee accepts with\n"
+      "                 an offer (else 464), which the caller gets in\n"
+      "                 updating_call and answers with accept(answer): the\n"
+      "                 caller gets accepted, the callee accepted(answer)\n");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     goto usage_error;
 
   if (port < 0 || port > 65535 || lines < 1 || lines > 64 || keepalive < 1
-      || session_timeout < 0) {
+      || session_timeout < 0 || early_media_delay < 0) {
     g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "--port must be 0-65535, --lines 1-64, --keepalive-interval > 0, "
-        "--session-timeout >= 0");
+        "--session-timeout >= 0, --early-media-delay >= 0");
     goto usage_error;
   }
-  /* TODO(offerless): an incoming_call without jsep makes the callee's
-   * accept carry an offer while the caller's offer is still unanswered:
-   * the server has to bridge two offer/answer legs, as a SIP gateway
-   * does for an offerless INVITE. Not designed yet. */
-  if (offerless) {
+  if (server.early_media && server.offerless) {
     g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "--offerless is not implemented yet");
+        "--early-media and --offerless do not go together: an offerless "
+        "call has no answer from the callee to send early");
     goto usage_error;
   }
   if (!tls_cert != !tls_key) {
@@ -795,6 +865,7 @@ main (int argc, char **argv)
       goto usage_error;
 
   server.n_lines = lines;
+  server.early_media_delay = early_media_delay;
   server.keepalive_interval = keepalive;
   server.session_timeout = session_timeout;
   server.sessions = g_hash_table_new (g_str_hash, g_str_equal);
