@@ -13,7 +13,12 @@ packages=(
   gstreamer1.0-plugins-bad gstreamer1.0-nice
   clang libclang-rt-14-dev
   iproute2 openssl ca-certificates glib-networking
+  gstreamer1.0-plugins-base-apps
+  chromium
 )
+# Node comes from NodeSource on some machines, with its own npm that
+# Debian's npm package would conflict with
+command -v npm >/dev/null || packages+=(nodejs npm)
 [ "${WTSP_SETUP_EXTRA:-}" ] && packages+=(${WTSP_SETUP_EXTRA})
 
 missing=()
@@ -29,6 +34,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
     "${missing[@]}" >/dev/null
+fi
+
+# puppeteer-core drives the system's Chromium: never let it download one
+browser=tests/e2e/browser
+if [ ! -d $browser/node_modules/puppeteer-core ] ||
+   [ $browser/package-lock.json -nt $browser/node_modules/.package-lock.json ]; then
+  echo "setup: npm ci in $browser"
+  (cd $browser && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund >/dev/null)
 fi
 
 if [ ! -f build/build.ninja ]; then
