@@ -159,6 +159,7 @@ struct _GstWebrtcCall
   GstBin parent;
 
   WtspSession *session;         /* holds the settings (properties) */
+  GstElement *eos_sink;         /* a sink of ours: EOS when a call ends */
   SharedSession *shared;        /* the running session, from READY->PAUSED */
   WtspSession *active;          /* shared->session */
 
@@ -187,6 +188,8 @@ struct _GstWebrtcCall
   GMutex lock;
   GList *inputs;                /* Input */
   GList *outputs;               /* Output of the current or last call */
+  guint expected_outputs;       /* remote streams negotiated, 0 = unknown */
+  guint added_outputs;
   guint video_pads;
   guint audio_pads;
   guint generation;             /* of the current call, 0 = none */
@@ -197,6 +200,7 @@ struct _GstWebrtcCall
   gboolean playing;
   gboolean dial_pending;
   gboolean eos;
+  gboolean calls_done;          /* eos_sink had its EOS */
 };
 
 static GstStaticPadTemplate video_sink_template =
@@ -638,6 +642,25 @@ sdp_mid_for_mline (GstSDPMessage * sdp, guint mline)
           mline), "mid");
 }
 
+static gboolean
+has_attribute (const GstSDPMedia * media, const gchar * key)
+{
+  guint i;
+
+  for (i = 0; i < gst_sdp_media_attributes_len (media); i++)
+    if (g_strcmp0 (gst_sdp_media_get_attribute (media, i)->key, key) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Port 0 rejects an m-line, unless BUNDLE carries it (a=bundle-only) */
+static gboolean
+media_rejected (const GstSDPMedia * media)
+{
+  return gst_sdp_media_get_port (media) == 0
+      && !has_attribute (media, "bundle-only");
+}
+
 /* Senders: built once the codec of each m-line is known */
 
 static GstPadProbeReturn
@@ -671,7 +694,7 @@ connect_senders (GstWebrtcCall * self, GstSDPMessage * answer)
       continue;
     }
     media = gst_sdp_message_get_media (answer, mline);
-    if (gst_sdp_media_get_port (media) == 0) {
+    if (media_rejected (media)) {
       GST_INFO_OBJECT (self, "%s m-line %d rejected by the far end",
           in->media, mline);
       continue;
@@ -813,7 +836,7 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstWebrtcCall * self)
   GError *error = NULL;
   GstCaps *caps;
   const gchar *name;
-  gboolean encoded;
+  gboolean encoded, all;
   Output *out;
   GstPad *sink, *src;
   gchar *pad_name;
@@ -881,6 +904,13 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstWebrtcCall * self)
   /* The application links the new pad in its pad-added handler; only then
    * may data flow, or the first buffers hit an unlinked pad */
   gst_element_add_pad (GST_ELEMENT (self), out->ghost);
+
+  g_mutex_lock (&self->lock);
+  all = ++self->added_outputs == self->expected_outputs;
+  g_mutex_unlock (&self->lock);
+  if (all)
+    gst_element_no_more_pads (GST_ELEMENT (self));
+
   if (GST_PAD_LINK_FAILED (gst_pad_link (pad, sink)))
     GST_ELEMENT_WARNING (self, CORE, PAD, ("Could not receive %s",
             codec->media), ("linking %s failed", GST_PAD_NAME (pad)));
@@ -946,17 +976,6 @@ on_gathering_state (GstElement * webrtc, GParamSpec * pspec,
     hop (self, current_generation (self), gathering_done_hop, NULL, NULL);
 }
 
-static gboolean
-has_attribute (const GstSDPMedia * media, const gchar * key)
-{
-  guint i;
-
-  for (i = 0; i < gst_sdp_media_attributes_len (media); i++)
-    if (g_strcmp0 (gst_sdp_media_get_attribute (media, i)->key, key) == 0)
-      return TRUE;
-  return FALSE;
-}
-
 /* Whether the far end said it sends us anything */
 static gboolean
 remote_sends (Call * call)
@@ -967,11 +986,55 @@ remote_sends (Call * call)
       (call->remote_sdp); i++) {
     const GstSDPMedia *m = gst_sdp_message_get_media (call->remote_sdp, i);
 
-    if (gst_sdp_media_get_port (m) != 0
+    if (!media_rejected (m)
         && !has_attribute (m, "recvonly") && !has_attribute (m, "inactive"))
       return TRUE;
   }
   return FALSE;
+}
+
+/* How many streams the far end will send, from both descriptions: the
+ * pads to expect before no-more-pads */
+static void
+set_expected_outputs (GstWebrtcCall * self, GstSDPMessage * local,
+    GstSDPMessage * remote)
+{
+  guint i, n = 0;
+  gboolean done;
+
+  for (i = 0; remote && local && i < gst_sdp_message_medias_len (remote)
+      && i < gst_sdp_message_medias_len (local); i++) {
+    const GstSDPMedia *r = gst_sdp_message_get_media (remote, i);
+    const GstSDPMedia *l = gst_sdp_message_get_media (local, i);
+
+    if (!media_rejected (r) && !media_rejected (l)
+        && !has_attribute (r, "recvonly") && !has_attribute (r, "inactive")
+        && !has_attribute (l, "sendonly") && !has_attribute (l, "inactive"))
+      n++;
+  }
+
+  g_mutex_lock (&self->lock);
+  self->expected_outputs = n;
+  done = n > 0 && self->added_outputs >= n;
+  g_mutex_unlock (&self->lock);
+  GST_DEBUG_OBJECT (self, "expecting %u remote streams", n);
+  if (done)
+    gst_element_no_more_pads (GST_ELEMENT (self));
+}
+
+static void
+expect_outputs_from_webrtc (GstWebrtcCall * self)
+{
+  GstWebRTCSessionDescription *local = NULL, *remote = NULL;
+
+  g_object_get (self->call->webrtc, "local-description", &local,
+      "remote-description", &remote, NULL);
+  set_expected_outputs (self, local ? local->sdp : NULL,
+      remote ? remote->sdp : NULL);
+  if (local)
+    gst_webrtc_session_description_free (local);
+  if (remote)
+    gst_webrtc_session_description_free (remote);
 }
 
 static void
@@ -1277,6 +1340,7 @@ remote_answer_set (GstWebrtcCall * self, gpointer data)
   call->remote_set = TRUE;
   apply_pending_candidates (self);
   connect_senders (self, call->remote_sdp);
+  expect_outputs_from_webrtc (self);
 }
 
 static gboolean
@@ -1356,6 +1420,7 @@ local_answer_set (GstWebrtcCall * self, gpointer data)
     connect_senders (self, local->sdp);
     gst_webrtc_session_description_free (local);
   }
+  expect_outputs_from_webrtc (self);
 }
 
 static void
@@ -1428,6 +1493,42 @@ random_call_id (void)
   return id;
 }
 
+/* The bin's own sink: a pipeline posts EOS only once all its sinks had
+ * one, and webrtcbin's own sinks leave with the call. This one has EOS
+ * when a call ends (or the inputs end with no call), so gst-launch -e
+ * and a pipeline's EOS both follow the call; it is flushed back when the
+ * next call starts. */
+static void
+eos_sink_start (GstWebrtcCall * self, gboolean flush)
+{
+  GstPad *pad = gst_element_get_static_pad (self->eos_sink, "sink");
+  GstSegment segment;
+  gchar *id;
+
+  if (flush) {
+    gst_pad_send_event (pad, gst_event_new_flush_start ());
+    gst_pad_send_event (pad, gst_event_new_flush_stop (TRUE));
+  } else {
+    id = g_strdup_printf ("%08x%08x/%s-calls", g_random_int (), g_random_int (),
+        GST_OBJECT_NAME (self));
+    gst_pad_send_event (pad, gst_event_new_stream_start (id));
+    g_free (id);
+  }
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  gst_pad_send_event (pad, gst_event_new_segment (&segment));
+  gst_object_unref (pad);
+}
+
+static void
+eos_sink_end (GstWebrtcCall * self)
+{
+  GstPad *pad = gst_element_get_static_pad (self->eos_sink, "sink");
+
+  GST_DEBUG_OBJECT (self, "EOS: no call goes on");
+  gst_pad_send_event (pad, gst_event_new_eos ());
+  gst_object_unref (pad);
+}
+
 static Call *
 call_new (GstWebrtcCall * self, gint line, const gchar * call_id)
 {
@@ -1435,8 +1536,12 @@ call_new (GstWebrtcCall * self, gint line, const gchar * call_id)
 
   /* The last call's pads have had their EOS: make room for new ones */
   remove_outputs (self);
+  if (self->calls_done)
+    eos_sink_start (self, TRUE);
 
   g_mutex_lock (&self->lock);
+  self->expected_outputs = 0;
+  self->added_outputs = 0;
   call->generation = ++self->generation;
   if (self->generation == 0)
     call->generation = self->generation = 1;
@@ -1709,6 +1814,9 @@ call_end (GstWebrtcCall * self, gint code, const gchar * reason)
   g_free (call->callee);
   g_free (call);
 
+  self->calls_done = TRUE;
+  eos_sink_end (self);
+
   if (self->ready && !self->eos)
     post_state (self, GST_WEBRTC_CALL_STATE_REGISTERED, 0, NULL);
 }
@@ -1958,8 +2066,12 @@ input_eos_hop (GstWebrtcCall * self, gpointer data)
   /* The pipeline is ending: hang up cleanly; the call's end sends EOS
    * out of our src pads */
   self->eos = TRUE;
-  if (self->call)
+  if (self->call) {
     hangup_hop (self, NULL);
+  } else if (!self->calls_done) {
+    self->calls_done = TRUE;
+    eos_sink_end (self);
+  }
 }
 
 static GstPadProbeReturn
@@ -2202,8 +2314,12 @@ gst_webrtc_call_change_state (GstElement * element, GstStateChange transition)
 
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
-    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      self->calls_done = FALSE;
+      eos_sink_start (self, FALSE);
       /* Like a live source: nothing to preroll before a call */
+      ret = GST_STATE_CHANGE_NO_PREROLL;
+      break;
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
       ret = GST_STATE_CHANGE_NO_PREROLL;
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
@@ -2397,6 +2513,10 @@ gst_webrtc_call_init (GstWebrtcCall * self)
   self->state = GST_WEBRTC_CALL_STATE_IDLE;
 
   self->session = wtsp_session_new ();
+
+  self->eos_sink = gst_element_factory_make ("fakesink", "eos-sink");
+  g_object_set (self->eos_sink, "async", FALSE, "sync", FALSE, NULL);
+  gst_bin_add (GST_BIN (self), self->eos_sink);
 }
 
 static void

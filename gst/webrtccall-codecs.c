@@ -309,9 +309,10 @@ make_bin (const gchar * desc, const gchar * what, GError ** error)
   GstElement *bin;
 
   GST_DEBUG ("%s: %s", what, desc);
+  /* Not GST_PARSE_FLAG_NO_SINGLE_ELEMENT_BINS: with it, a chain comes back
+   * as a GstPipeline, which flushes its parent's bus when set to NULL */
   bin = gst_parse_bin_from_description_full (desc, TRUE, NULL,
-      GST_PARSE_FLAG_NO_SINGLE_ELEMENT_BINS | GST_PARSE_FLAG_FATAL_ERRORS,
-      &err);
+      GST_PARSE_FLAG_FATAL_ERRORS, &err);
   if (bin == NULL) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
         "cannot build the %s (%s): %s", what, desc, err->message);

@@ -13,7 +13,7 @@ packages=(
   gstreamer1.0-plugins-bad gstreamer1.0-nice
   clang libclang-rt-14-dev
   iproute2 openssl ca-certificates glib-networking
-  gstreamer1.0-plugins-base-apps
+  gstreamer1.0-plugins-base-apps python3-gi gir1.2-gstreamer-1.0
   chromium
 )
 # Node comes from NodeSource on some machines, with its own npm that

@@ -1,0 +1,182 @@
+#!/usr/bin/python3
+"""Answers every call and records each one to its own file.
+
+    WTSP_SERVER=ws://127.0.0.1:8080/signaling/v1 WTSP_TOKEN=recorder \\
+        pipelines/record-calls.py --dir recordings [--calls N]
+
+Each call becomes DIR/<call-id>.mkv: the far end's video (VP8 or H264) and
+audio (Opus, or G.711) as they came, without transcoding
+(encoded-output=true). The webrtccall bin sends EOS on its pads when the
+call ends; the file is then finished and its branch removed, and the bin
+waits for the next call. Ctrl-C finishes the call in progress first.
+"""
+import argparse
+import os
+import signal
+import sys
+import tempfile
+import threading
+
+import gi
+
+gi.require_version("Gst", "1.0")
+from gi.repository import GLib, Gst  # noqa: E402
+
+
+class Recorder:
+    def __init__(self, args, token_file):
+        self.args = args
+        self.loop = GLib.MainLoop()
+        self.recorded = 0
+        self.branches = {}  # call-id -> mux, filesink, path, queues
+        # pad-added comes from the streaming threads of video and audio
+        self.lock = threading.Lock()
+        self.pipeline = Gst.Pipeline.new("recorder")
+        self.call = Gst.ElementFactory.make("webrtccall", "call")
+        if self.call is None:
+            sys.exit("webrtccall not found: set GST_PLUGIN_PATH to build/gst")
+        self.call.set_property("location", args.server)
+        self.call.set_property("token-file", token_file)
+        self.call.set_property("auto-answer", True)
+        self.call.set_property("encoded-output", True)
+        self.pipeline.add(self.call)
+        self.call.connect("pad-added", self.on_pad_added)
+        self.call.connect("no-more-pads", self.on_no_more_pads)
+        bus = self.pipeline.get_bus()
+        bus.add_signal_watch()
+        bus.connect("message", self.on_message)
+
+    def branch_for(self, call_id):
+        if call_id in self.branches:
+            return self.branches[call_id]
+        path = os.path.join(self.args.dir, f"{call_id}.mkv")
+        mux = Gst.ElementFactory.make("matroskamux")
+        sink = Gst.ElementFactory.make("filesink")
+        sink.set_property("location", path)
+        self.pipeline.add(mux)
+        self.pipeline.add(sink)
+        mux.link(sink)
+        # Removes the branch once the file has its EOS: written and closed
+        sink.get_static_pad("sink").add_probe(
+            Gst.PadProbeType.EVENT_DOWNSTREAM, self.on_sink_event, call_id)
+        sink.sync_state_with_parent()
+        mux.sync_state_with_parent()
+        branch = {"mux": mux, "sink": sink, "path": path, "queues": []}
+        self.branches[call_id] = branch
+        print(f"recording call {call_id} to {path}", flush=True)
+        return branch
+
+    # Streaming thread: link at once, the data is already coming
+    def on_pad_added(self, element, pad):
+        call_id = element.get_property("call-id")
+        kind = "video" if pad.get_name().startswith("video") else "audio"
+        with self.lock:
+            branch = self.branch_for(call_id)
+        queue = Gst.ElementFactory.make("queue")
+        self.pipeline.add(queue)
+        queue.sync_state_with_parent()
+        mux_pad = branch["mux"].request_pad_simple(f"{kind}_%u")
+        src = queue.get_static_pad("src")
+        src.link(mux_pad)
+        # The muxer writes its header with the first buffer: hold buffers
+        # until every stream of the call has its pad (no-more-pads)
+        probe = src.add_probe(Gst.PadProbeType.BLOCK | Gst.PadProbeType.BUFFER,
+                              lambda *_: Gst.PadProbeReturn.OK)
+        with self.lock:
+            branch["queues"].append(queue)
+            branch.setdefault("blocks", []).append((src, probe))
+        pad.link(queue.get_static_pad("sink"))
+
+    def on_no_more_pads(self, element):
+        call_id = element.get_property("call-id")
+        with self.lock:
+            branch = self.branches.get(call_id)
+            blocks = branch.pop("blocks", []) if branch else []
+        for src, probe in blocks:
+            src.remove_probe(probe)
+
+    def on_sink_event(self, pad, info, call_id):
+        if info.get_event().type == Gst.EventType.EOS:
+            GLib.idle_add(self.finish, call_id)
+        return Gst.PadProbeReturn.OK
+
+    def finish(self, call_id):
+        with self.lock:
+            branch = self.branches.pop(call_id, None)
+        if branch is None:
+            return False
+        for element in branch["queues"] + [branch["mux"], branch["sink"]]:
+            element.set_state(Gst.State.NULL)
+            self.pipeline.remove(element)
+        self.recorded += 1
+        print(f"finished {branch['path']} "
+              f"({os.path.getsize(branch['path'])} bytes)", flush=True)
+        if self.args.calls and self.recorded >= self.args.calls:
+            self.loop.quit()
+        return False
+
+    def on_message(self, bus, msg):
+        if msg.type == Gst.MessageType.ELEMENT:
+            s = msg.get_structure()
+            if s.get_name() == "webrtccall-state":
+                line = f"call state {s.get_string('state')}"
+                for field in ("call-id", "caller", "code", "reason"):
+                    if s.has_field(field):
+                        line += f" {field}={s.get_value(field)}"
+                print(line, flush=True)
+        elif msg.type == Gst.MessageType.ERROR:
+            err, debug = msg.parse_error()
+            print(f"error: {err.message} ({debug})", file=sys.stderr)
+            self.loop.quit()
+        elif msg.type == Gst.MessageType.WARNING:
+            err, _ = msg.parse_warning()
+            print(f"warning: {err.message}", file=sys.stderr)
+        # EOS of the pipeline after a call is only the end of that call's
+        # file: the recorder goes on
+
+    def run(self):
+        GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGINT,
+                             self.stop)
+        GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGTERM,
+                             self.stop)
+        if self.pipeline.set_state(Gst.State.PLAYING) == \
+                Gst.StateChangeReturn.FAILURE:
+            sys.exit("could not start the pipeline")
+        self.loop.run()
+        self.pipeline.set_state(Gst.State.NULL)
+
+    def stop(self):
+        if self.branches:
+            # Hang up: the bin's EOS finishes the file, then finish() quits
+            self.args.calls = self.recorded + len(self.branches)
+            self.call.emit("hangup")
+        else:
+            self.loop.quit()
+        return True
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--server", default=os.environ.get(
+        "WTSP_SERVER", "ws://127.0.0.1:8080/signaling/v1"))
+    parser.add_argument("--dir", default="recordings")
+    parser.add_argument("--calls", type=int, default=0,
+                        help="stop after this many calls (0: never)")
+    args = parser.parse_args()
+    os.makedirs(args.dir, exist_ok=True)
+
+    token_file = os.environ.get("WTSP_TOKEN_FILE")
+    if not token_file:
+        token = os.environ.get("WTSP_TOKEN")
+        if not token:
+            sys.exit("Set WTSP_TOKEN or WTSP_TOKEN_FILE (the session token)")
+        fd, token_file = tempfile.mkstemp()
+        os.write(fd, token.encode())
+        os.close(fd)
+
+    Gst.init(None)
+    Recorder(args, token_file).run()
+
+
+if __name__ == "__main__":
+    main()
