@@ -1886,6 +1886,38 @@ handle_reoffer (GstWebrtcCall * self, WtspMessage * msg)
   answer_offer (self, sdp);
 }
 
+/* All lines were busy: the caller got 486. Reported once per session, by
+ * the first bin that sees it, as a call that came and ended at once */
+static void
+handle_missed_call (GstWebrtcCall * self, WtspMessage * msg)
+{
+  GstStructure *s;
+  const gchar *states[] = { "incoming", "ended" };
+  guint i;
+
+  if (self->shared->incoming_taken)
+    return;
+  self->shared->incoming_taken = TRUE;
+
+  GST_INFO_OBJECT (self, "missed call from %s",
+      GST_STR_NULL (wtsp_message_get_string (msg, "caller")));
+  for (i = 0; i < G_N_ELEMENTS (states); i++) {
+    s = gst_structure_new ("webrtccall-state",
+        "state", G_TYPE_STRING, states[i],
+        "line", G_TYPE_INT, msg->line,
+        "call-id", G_TYPE_STRING, msg->call_id,
+        "caller", G_TYPE_STRING, GST_STR_NULL (wtsp_message_get_string (msg,
+                "caller")),
+        "callee", G_TYPE_STRING, GST_STR_NULL (wtsp_message_get_string (msg,
+                "callee")), NULL);
+    if (i == 1)
+      gst_structure_set (s, "code", G_TYPE_INT, 486,
+          "reason", G_TYPE_STRING, "missed: all lines were busy", NULL);
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self), s));
+  }
+}
+
 static void
 handle_call_event (GstWebrtcCall * self, WtspMessage * msg)
 {
@@ -1941,6 +1973,10 @@ on_session_message (WtspSession * session, WtspMessage * msg,
 
   if (wtsp_message_is_event (msg, "incoming_call")) {
     handle_incoming_call (self, msg);
+    return;
+  }
+  if (wtsp_message_is_event (msg, "missed_call")) {
+    handle_missed_call (self, msg);
     return;
   }
   if (call == NULL || msg->line != call->line)
