@@ -267,19 +267,9 @@ static void
 on_error (WtspSession * session, GError * error, GstStructure * details,
     GstSignalingSrc * self)
 {
-  gchar *debug = gst_structure_to_string (details);
-
   /* Ours first: create() returning an error makes basesrc post its own,
    * vaguer "Internal data stream error" */
-  if (error->code == WTSP_SESSION_ERROR_AUTH)
-    GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, NOT_AUTHORIZED,
-        ("%s", error->message), ("%s", debug),
-        ("details", GST_TYPE_STRUCTURE, details, NULL));
-  else
-    GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, OPEN_READ,
-        ("%s", error->message), ("%s", debug),
-        ("details", GST_TYPE_STRUCTURE, details, NULL));
-  g_free (debug);
+  wtsp_session_post_error (GST_ELEMENT (self), error, details);
 
   GST_OBJECT_LOCK (self);
   self->failed = TRUE;

@@ -2037,17 +2037,7 @@ static void
 on_session_error (WtspSession * session, GError * error,
     GstStructure * details, GstWebrtcCall * self)
 {
-  gchar *debug = gst_structure_to_string (details);
-
-  if (error->code == WTSP_SESSION_ERROR_AUTH)
-    GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, NOT_AUTHORIZED,
-        ("%s", error->message), ("%s", debug),
-        ("details", GST_TYPE_STRUCTURE, details, NULL));
-  else
-    GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, OPEN_READ,
-        ("%s", error->message), ("%s", debug),
-        ("details", GST_TYPE_STRUCTURE, details, NULL));
-  g_free (debug);
+  wtsp_session_post_error (GST_ELEMENT (self), error, details);
   call_end (self, 503, error->message);
 }
 

@@ -1327,6 +1327,32 @@ wtsp_session_invoke (WtspSession * self, GSourceFunc func, gpointer data,
 }
 
 /**
+ * wtsp_session_post_error:
+ * @element: the element the session works for
+ * @error: from the session's "error" signal
+ * @details: from the same signal
+ *
+ * Posts the session's failure as @element's error, with the details
+ * structure attached: the elements report session failures alike.
+ */
+void
+wtsp_session_post_error (GstElement * element, const GError * error,
+    const GstStructure * details)
+{
+  gchar *debug = gst_structure_to_string (details);
+
+  if (error->code == WTSP_SESSION_ERROR_AUTH)
+    GST_ELEMENT_ERROR_WITH_DETAILS (element, RESOURCE, NOT_AUTHORIZED,
+        ("%s", error->message), ("%s", debug),
+        ("details", GST_TYPE_STRUCTURE, details, NULL));
+  else
+    GST_ELEMENT_ERROR_WITH_DETAILS (element, RESOURCE, OPEN_READ,
+        ("%s", error->message), ("%s", debug),
+        ("details", GST_TYPE_STRUCTURE, details, NULL));
+  g_free (debug);
+}
+
+/**
  * wtsp_session_get_identity:
  *
  * Returns: (transfer full): a digest of location, token and token-file:

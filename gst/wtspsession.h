@@ -54,6 +54,8 @@ WtspSessionState wtsp_session_get_state (WtspSession * session);
 WtspMessage *wtsp_session_get_state_message (WtspSession * session);
 gboolean wtsp_session_is_current_thread (WtspSession * session);
 gchar *wtsp_session_get_identity (WtspSession * session);
+void wtsp_session_post_error (GstElement * element, const GError * error,
+    const GstStructure * details);
 gboolean wtsp_session_invoke (WtspSession * session, GSourceFunc func,
     gpointer data, GDestroyNotify notify);
 
