@@ -483,6 +483,10 @@
       if (!isObject(msg.jsep) || msg.jsep.type !== 'offer' || !this.pc)
         return;
       await this.pc.setRemoteDescription({type: 'offer', sdp: msg.jsep.sdp});
+      for (const p of sdpCandidates(msg.jsep.sdp))
+        this.remoteCandidates.push(Object.assign({inSdp: true}, p));
+      /* candidates trickled before the offer came were held until now */
+      this._flushCandidates();
       const answer = await this.pc.createAnswer();
       await this.pc.setLocalDescription(answer);
       await this._request('accept', {jsep: {type: 'answer', sdp: answer.sdp}});
