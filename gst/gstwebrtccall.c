@@ -42,9 +42,13 @@
  *     call.video_src_0 ! queue ! videoconvert ! autovideosink  call.audio_src_0 ! queue ! audioconvert ! autoaudiosink
  * ]| Calls bob with a webcam and a microphone, and shows and plays bob.
  * |[
- * gst-launch-1.0 -m webrtccall name=call location=ws://127.0.0.1:8080/signaling/v1 token-file=bob.token auto-answer=true encoded-output=true \
- *     call.video_src_0 ! queue ! matroskamux name=mux ! filesink location=call.mkv  call.audio_src_0 ! queue ! mux.
- * ]| Answers the next call and records it without transcoding.
+ * gst-launch-1.0 -e -m webrtccall name=call location=ws://127.0.0.1:8080/signaling/v1 token-file=bob.token auto-answer=true encoded-output=true \
+ *     call.video_src_0 ! queue ! mux.video_0  call.audio_src_0 ! queue ! mux.audio_0 \
+ *     matroskamux name=mux ! filesink location=call.mkv
+ * ]| Answers the next call and records it without transcoding; the file is
+ * finished and gst-launch exits when the call ends. Name the muxer's pads:
+ * gst-launch links `queue ! mux.` before it knows the caps, and may pick
+ * the wrong pad.
  *
  * Since: 0.1
  */
@@ -117,6 +121,7 @@ typedef struct
   GstElement *sender;           /* encoder + payloader, during a call */
   GstPad *webrtc_pad;           /* webrtcbin sink pad, during a call */
   GstWebRTCRTPTransceiver *transceiver;
+  guint32 ssrc;                 /* announced in our SDP, used by the sender */
   gint pt;
   const WebrtcCallCodec *codec;
   gboolean eos;
@@ -200,7 +205,7 @@ struct _GstWebrtcCall
   gboolean playing;
   gboolean dial_pending;
   gboolean eos;
-  gboolean calls_done;          /* eos_sink had its EOS */
+  gboolean calls_done;          /* EOS posted for the last call */
 };
 
 static GstStaticPadTemplate video_sink_template =
@@ -663,10 +668,15 @@ media_rejected (const GstSDPMedia * media)
 
 /* Senders: built once the codec of each m-line is known */
 
+/* Payloaders push buffer lists: count packets, not pushes */
 static GstPadProbeReturn
 count_sent (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
-  g_atomic_int_inc ((gint *) user_data);
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+    g_atomic_int_add ((gint *) user_data,
+        gst_buffer_list_length (GST_PAD_PROBE_INFO_BUFFER_LIST (info)));
+  else
+    g_atomic_int_inc ((gint *) user_data);
   return GST_PAD_PROBE_OK;
 }
 
@@ -683,6 +693,7 @@ connect_senders (GstWebrtcCall * self, GstSDPMessage * answer)
     const WebrtcCallCodec *codec;
     GstCaps *input_caps;
     GstPad *valve_src, *sender_sink, *sender_src;
+    GstPadLinkReturn ret;
     gint mline, pt = -1;
 
     if (in->transceiver == NULL || in->sender)
@@ -708,7 +719,8 @@ connect_senders (GstWebrtcCall * self, GstSDPMessage * answer)
     }
 
     input_caps = gst_pad_get_current_caps (in->ghost);
-    in->sender = webrtc_call_codec_make_sender (codec, pt, input_caps, &error);
+    in->sender = webrtc_call_codec_make_sender (codec, pt, in->ssrc,
+        input_caps, &error);
     if (input_caps)
       gst_caps_unref (input_caps);
     if (in->sender == NULL) {
@@ -725,9 +737,30 @@ connect_senders (GstWebrtcCall * self, GstSDPMessage * answer)
     valve_src = gst_element_get_static_pad (in->valve, "src");
     sender_sink = gst_element_get_static_pad (in->sender, "sink");
     sender_src = gst_element_get_static_pad (in->sender, "src");
-    gst_pad_link (sender_src, in->webrtc_pad);
-    gst_pad_link (valve_src, sender_sink);
-    gst_pad_add_probe (sender_src, GST_PAD_PROBE_TYPE_BUFFER, count_sent,
+    if (GST_PAD_LINK_FAILED (ret = gst_pad_link (sender_src, in->webrtc_pad))
+        || GST_PAD_LINK_FAILED (ret = gst_pad_link (valve_src, sender_sink))) {
+      /* The valve stays closed: the input is dropped, the call goes on */
+      GstCaps *ours = gst_pad_query_caps (sender_src, NULL);
+      GstCaps *theirs = gst_pad_query_caps (in->webrtc_pad, NULL);
+
+      GST_ELEMENT_WARNING (self, CORE, NEGOTIATION,
+          ("Cannot send %s as %s: linking failed (%s)", in->media,
+              codec->name, gst_pad_link_get_name (ret)),
+          ("sender %" GST_PTR_FORMAT "; webrtcbin %" GST_PTR_FORMAT, ours,
+              theirs));
+      gst_caps_unref (ours);
+      gst_caps_unref (theirs);
+      gst_pad_unlink (sender_src, in->webrtc_pad);
+      gst_element_set_state (in->sender, GST_STATE_NULL);
+      gst_bin_remove (GST_BIN (self), in->sender);
+      gst_clear_object (&in->sender);
+      gst_object_unref (valve_src);
+      gst_object_unref (sender_sink);
+      gst_object_unref (sender_src);
+      continue;
+    }
+    gst_pad_add_probe (sender_src, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, count_sent,
         g_str_equal (in->media, "video") ? &self->video_sent :
         &self->audio_sent, NULL);
     gst_element_sync_state_with_parent (in->sender);
@@ -1115,6 +1148,21 @@ make_webrtc (GstWebrtcCall * self, Call * call)
   gst_element_sync_state_with_parent (webrtc);
 }
 
+/* An input gets a sink pad of webrtcbin, and an SSRC that the caps carry
+ * into our SDP (a=ssrc): without it Chromium cannot tell bundled streams
+ * apart when one of them is receive-only. The sender will use it. */
+static void
+bind_input (Call * call, Input * in, GstCaps * caps)
+{
+  in->ssrc = g_random_int ();
+  gst_caps_set_simple (caps, "ssrc", G_TYPE_UINT, in->ssrc, NULL);
+  in->webrtc_pad = gst_element_request_pad_simple (call->webrtc, "sink_%u");
+  g_object_get (in->webrtc_pad, "transceiver", &in->transceiver, NULL);
+  g_object_set (in->transceiver, "direction",
+      GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV,
+      "codec-preferences", caps, NULL);
+}
+
 /* Offering: one sendrecv transceiver per input pad, receive-only ones
  * for media we do not send, with all our codecs */
 static gboolean
@@ -1145,14 +1193,8 @@ add_offer_transceivers (GstWebrtcCall * self, Call * call, GError ** error)
       if (g_str_equal (((Input *) l->data)->media, kinds[k])
           && !((Input *) l->data)->eos)
         in = l->data;
-    if (in) {
-      in->webrtc_pad = gst_element_request_pad_simple (call->webrtc,
-          "sink_%u");
-      g_object_get (in->webrtc_pad, "transceiver", &in->transceiver, NULL);
-      g_object_set (in->transceiver, "direction",
-          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV,
-          "codec-preferences", caps, NULL);
-    }
+    if (in)
+      bind_input (call, in, caps);
     g_mutex_unlock (&self->lock);
 
     if (in == NULL) {
@@ -1207,14 +1249,8 @@ prepare_answer_transceivers (GstWebrtcCall * self, Call * call,
       if (g_str_equal (i->media, kind) && i->transceiver == NULL && !i->eos)
         in = i;
     }
-    if (in) {
-      in->webrtc_pad = gst_element_request_pad_simple (call->webrtc,
-          "sink_%u");
-      g_object_get (in->webrtc_pad, "transceiver", &in->transceiver, NULL);
-      g_object_set (in->transceiver, "direction",
-          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV,
-          "codec-preferences", caps, NULL);
-    }
+    if (in)
+      bind_input (call, in, caps);
     g_mutex_unlock (&self->lock);
 
     if (in == NULL) {
@@ -1493,40 +1529,36 @@ random_call_id (void)
   return id;
 }
 
-/* The bin's own sink: a pipeline posts EOS only once all its sinks had
- * one, and webrtcbin's own sinks leave with the call. This one has EOS
- * when a call ends (or the inputs end with no call), so gst-launch -e
- * and a pipeline's EOS both follow the call; it is flushed back when the
- * next call starts. */
+/* A pipeline posts EOS once every sink had one, and webrtcbin's own sinks
+ * leave with the call: the bin keeps a sink (eos-sink, which never gets
+ * data) so it counts as one, and posts EOS itself when a call ends, or when
+ * its inputs end with no call, so that gst-launch -e and a pipeline's EOS
+ * follow the call. A message, not an event into eos-sink: an event could
+ * block there in preroll while the application is stopping the pipeline. */
+/* Once, at READY->PAUSED: with a stream-start the pipeline can post its
+ * own STREAM_START, which waits for every sink */
 static void
-eos_sink_start (GstWebrtcCall * self, gboolean flush)
+eos_sink_start (GstWebrtcCall * self)
 {
   GstPad *pad = gst_element_get_static_pad (self->eos_sink, "sink");
   GstSegment segment;
   gchar *id;
 
-  if (flush) {
-    gst_pad_send_event (pad, gst_event_new_flush_start ());
-    gst_pad_send_event (pad, gst_event_new_flush_stop (TRUE));
-  } else {
-    id = g_strdup_printf ("%08x%08x/%s-calls", g_random_int (), g_random_int (),
-        GST_OBJECT_NAME (self));
-    gst_pad_send_event (pad, gst_event_new_stream_start (id));
-    g_free (id);
-  }
+  id = g_strdup_printf ("%08x%08x/%s-calls", g_random_int (), g_random_int (),
+      GST_OBJECT_NAME (self));
+  gst_pad_send_event (pad, gst_event_new_stream_start (id));
+  g_free (id);
   gst_segment_init (&segment, GST_FORMAT_TIME);
   gst_pad_send_event (pad, gst_event_new_segment (&segment));
   gst_object_unref (pad);
 }
 
 static void
-eos_sink_end (GstWebrtcCall * self)
+post_eos (GstWebrtcCall * self)
 {
-  GstPad *pad = gst_element_get_static_pad (self->eos_sink, "sink");
-
   GST_DEBUG_OBJECT (self, "EOS: no call goes on");
-  gst_pad_send_event (pad, gst_event_new_eos ());
-  gst_object_unref (pad);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_eos (GST_OBJECT (self)));
 }
 
 static Call *
@@ -1536,8 +1568,6 @@ call_new (GstWebrtcCall * self, gint line, const gchar * call_id)
 
   /* The last call's pads have had their EOS: make room for new ones */
   remove_outputs (self);
-  if (self->calls_done)
-    eos_sink_start (self, TRUE);
 
   g_mutex_lock (&self->lock);
   self->expected_outputs = 0;
@@ -1800,6 +1830,10 @@ call_end (GstWebrtcCall * self, gint code, const gchar * reason)
   }
   g_list_free (outputs);
 
+  /* EOS before "ended": an application that stops the pipeline on
+   * "ended" finds its files finished */
+  self->calls_done = TRUE;
+  post_eos (self);
   post_state (self, GST_WEBRTC_CALL_STATE_ENDED, code, reason);
 
   release_line (self, call->line);
@@ -1813,9 +1847,6 @@ call_end (GstWebrtcCall * self, gint code, const gchar * reason)
   g_free (call->caller);
   g_free (call->callee);
   g_free (call);
-
-  self->calls_done = TRUE;
-  eos_sink_end (self);
 
   if (self->ready && !self->eos)
     post_state (self, GST_WEBRTC_CALL_STATE_REGISTERED, 0, NULL);
@@ -2096,7 +2127,7 @@ input_eos_hop (GstWebrtcCall * self, gpointer data)
     hangup_hop (self, NULL);
   } else if (!self->calls_done) {
     self->calls_done = TRUE;
-    eos_sink_end (self);
+    post_eos (self);
   }
 }
 
@@ -2161,7 +2192,9 @@ gst_webrtc_call_request_new_pad (GstElement * element, GstPadTemplate * templ,
           "drop-mode"))
     gst_util_set_object_arg (G_OBJECT (in->valve), "drop-mode",
         "forward-sticky-events");
-  gst_bin_add (GST_BIN (self), in->valve);
+  /* ours as long as the pad lives: GstBin's dispose removes children
+   * before request pads are released */
+  gst_bin_add (GST_BIN (self), gst_object_ref (in->valve));
   gst_element_sync_state_with_parent (in->valve);
 
   valve_sink = gst_element_get_static_pad (in->valve, "sink");
@@ -2178,6 +2211,24 @@ gst_webrtc_call_request_new_pad (GstElement * element, GstPadTemplate * templ,
   gst_pad_set_active (in->ghost, TRUE);
   gst_element_add_pad (element, in->ghost);
   return in->ghost;
+}
+
+static void
+input_free (GstWebrtcCall * self, Input * in)
+{
+  gst_element_set_state (in->valve, GST_STATE_NULL);
+  if (GST_OBJECT_PARENT (in->valve) == GST_OBJECT (self))
+    gst_bin_remove (GST_BIN (self), in->valve);
+  gst_object_unref (in->valve);
+  if (in->sender) {
+    gst_element_set_state (in->sender, GST_STATE_NULL);
+    if (GST_OBJECT_PARENT (in->sender) == GST_OBJECT (self))
+      gst_bin_remove (GST_BIN (self), in->sender);
+    gst_object_unref (in->sender);
+  }
+  gst_clear_object (&in->webrtc_pad);
+  gst_clear_object (&in->transceiver);
+  g_free (in);
 }
 
 static void
@@ -2200,16 +2251,7 @@ gst_webrtc_call_release_pad (GstElement * element, GstPad * pad)
     return;
 
   gst_element_remove_pad (element, pad);
-  gst_element_set_state (in->valve, GST_STATE_NULL);
-  gst_bin_remove (GST_BIN (self), in->valve);
-  if (in->sender) {
-    gst_element_set_state (in->sender, GST_STATE_NULL);
-    gst_bin_remove (GST_BIN (self), in->sender);
-    gst_object_unref (in->sender);
-  }
-  gst_clear_object (&in->webrtc_pad);
-  gst_clear_object (&in->transceiver);
-  g_free (in);
+  input_free (self, in);
 }
 
 /* State changes */
@@ -2341,7 +2383,7 @@ gst_webrtc_call_change_state (GstElement * element, GstStateChange transition)
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       self->calls_done = FALSE;
-      eos_sink_start (self, FALSE);
+      eos_sink_start (self);
       /* Like a live source: nothing to preroll before a call */
       ret = GST_STATE_CHANGE_NO_PREROLL;
       break;
@@ -2513,7 +2555,10 @@ gst_webrtc_call_finalize (GObject * object)
 {
   GstWebrtcCall *self = GST_WEBRTC_CALL (object);
 
-  g_list_free_full (self->inputs, g_free);
+  while (self->inputs) {
+    input_free (self, self->inputs->data);
+    self->inputs = g_list_delete_link (self->inputs, self->inputs);
+  }
   g_list_free_full (self->outputs, g_free);
   g_free (self->number);
   g_free (self->stun_server);

@@ -32,9 +32,11 @@ static const gchar *const vp8_decoders[] = { "vp8dec", NULL };
 
 static const gchar *const h264_encoders[] = {
   "openh264enc complexity=low rate-control=bitrate bitrate=1000000 "
-      "gop-size=60 usage-type=camera ! video/x-h264,profile=constrained-baseline",
+      "gop-size=60 usage-type=camera ! "
+      "video/x-h264,profile=(string){constrained-baseline,baseline}",
   "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=60 "
-      "bitrate=1000 ! video/x-h264,profile=constrained-baseline",
+      "bitrate=1000 ! "
+      "video/x-h264,profile=(string){constrained-baseline,baseline}",
   NULL
 };
 
@@ -65,7 +67,7 @@ static const WebrtcCallCodec codecs[] = {
   {"audio", "OPUS", 111, 48000, "encoding-params=(string)2", "audio/x-opus",
         opus_encoders,
         "audioconvert ! audioresample ! audio/x-raw,rate=48000",
-      "rtpopuspay", "rtpopusdepay", NULL, opus_decoders},
+      "rtpopuspay", "rtpopusdepay", "opusparse", opus_decoders},
   {"audio", "PCMU", 0, 8000, NULL, "audio/x-mulaw", pcmu_encoders,
         "audioconvert ! audioresample ! audio/x-raw,rate=8000,channels=1",
       "rtppcmupay", "rtppcmudepay", NULL, pcmu_decoders},
@@ -173,16 +175,25 @@ webrtc_call_codecs_offer_caps (const gchar * media, const gchar * preferences,
 
 /* H264 we can encode and decode: packetization-mode 1, (constrained)
  * baseline profile */
+/* Constrained baseline, what our encoders make; @strict: that only, not
+ * the (decodable, but not what the encoder says) plain baseline */
 static gboolean
-h264_acceptable (const GstStructure * s)
+h264_acceptable (const GstStructure * s, gboolean strict)
 {
   const gchar *mode = gst_structure_get_string (s, "packetization-mode");
-  const gchar *profile = gst_structure_get_string (s, "profile-level-id");
+  const gchar *level_id = gst_structure_get_string (s, "profile-level-id");
+  /* GstSDP 1.22 turns profile-level-id into profile=... */
+  const gchar *profile = gst_structure_get_string (s, "profile");
 
-  return g_strcmp0 (mode, "1") == 0 && profile && strlen (profile) == 6
-      && (g_ascii_strncasecmp (profile, "42e0", 4) == 0
-      || g_ascii_strncasecmp (profile, "4200", 4) == 0
-      || g_ascii_strncasecmp (profile, "42c0", 4) == 0);
+  if (g_strcmp0 (mode, "1") != 0)
+    return FALSE;
+  if (profile)
+    return g_str_equal (profile, "constrained-baseline")
+        || (!strict && g_str_equal (profile, "baseline"));
+  return level_id && strlen (level_id) == 6
+      && (g_ascii_strncasecmp (level_id, "42e0", 4) == 0
+      || g_ascii_strncasecmp (level_id, "42c0", 4) == 0
+      || (!strict && g_ascii_strncasecmp (level_id, "4200", 4) == 0));
 }
 
 static gboolean
@@ -236,7 +247,7 @@ webrtc_call_codecs_choose (const GstSDPMedia * media,
   gchar **names = g_strsplit (preferences, ",", -1);
   const WebrtcCallCodec *chosen = NULL;
   gchar **n;
-  guint i;
+  guint i, pass;
 
   for (n = names; *n && !chosen; n++) {
     const WebrtcCallCodec *codec = webrtc_call_codec_find (g_strstrip (*n));
@@ -245,23 +256,28 @@ webrtc_call_codecs_choose (const GstSDPMedia * media,
             gst_sdp_media_get_media (media)) || !codec_usable (codec))
       continue;
 
-    for (i = 0; i < gst_sdp_media_formats_len (media) && !chosen; i++) {
-      gint fmt = atoi (gst_sdp_media_get_format (media, i));
-      GstCaps *c = caps_for_pt (media, fmt);
-      const GstStructure *s;
-      const gchar *name;
+    /* Two passes: for H264, constrained baseline wherever it is in the
+     * offer before plain baseline */
+    for (pass = 0; pass < 2 && !chosen; pass++) {
+      for (i = 0; i < gst_sdp_media_formats_len (media) && !chosen; i++) {
+        gint fmt = atoi (gst_sdp_media_get_format (media, i));
+        GstCaps *c = caps_for_pt (media, fmt);
+        const GstStructure *s;
+        const gchar *name;
 
-      if (c == NULL)
-        continue;
-      s = gst_caps_get_structure (c, 0);
-      name = gst_structure_get_string (s, "encoding-name");
-      if (name && g_ascii_strcasecmp (name, codec->name) == 0
-          && (!g_str_equal (codec->name, "H264") || h264_acceptable (s))) {
-        chosen = codec;
-        *pt = fmt;
-        *caps = gst_caps_ref (c);
+        if (c == NULL)
+          continue;
+        s = gst_caps_get_structure (c, 0);
+        name = gst_structure_get_string (s, "encoding-name");
+        if (name && g_ascii_strcasecmp (name, codec->name) == 0
+            && (!g_str_equal (codec->name, "H264")
+                || h264_acceptable (s, pass == 0))) {
+          chosen = codec;
+          *pt = fmt;
+          *caps = gst_caps_ref (c);
+        }
+        gst_caps_unref (c);
       }
-      gst_caps_unref (c);
     }
   }
   g_strfreev (names);
@@ -324,6 +340,7 @@ make_bin (const gchar * desc, const gchar * what, GError ** error)
 /**
  * webrtc_call_codec_make_sender:
  * @pt: the negotiated payload type
+ * @ssrc: the SSRC our SDP announced for this stream
  * @input: (nullable): caps of what the user feeds the sink pad
  *
  * Raw input is converted and encoded; MJPEG is decoded first; input
@@ -333,7 +350,7 @@ make_bin (const gchar * desc, const gchar * what, GError ** error)
  */
 GstElement *
 webrtc_call_codec_make_sender (const WebrtcCallCodec * codec, gint pt,
-    const GstCaps * input, GError ** error)
+    guint32 ssrc, const GstCaps * input, GError ** error)
 {
   const gchar *name = NULL;
   const gchar *encoder = first_available (codec->encoders);
@@ -350,16 +367,16 @@ webrtc_call_codec_make_sender (const WebrtcCallCodec * codec, gint pt,
   "leaky=downstream"
 
   if (name && g_str_equal (name, encoded_name)) {
-    desc = g_strdup_printf (QUEUE " ! %s%s%s pt=%d",
+    desc = g_strdup_printf (QUEUE " ! %s%s%s pt=%d ssrc=%u",
         codec->parser ? codec->parser : "", codec->parser ? " ! " : "",
-        codec->payloader, pt);
+        codec->payloader, pt, ssrc);
   } else if (name == NULL || g_str_has_suffix (name, "/x-raw")
       || g_str_equal (name, "image/jpeg")) {
     gboolean jpeg = name && g_str_equal (name, "image/jpeg");
 
-    desc = g_strdup_printf (QUEUE " ! %s%s ! %s ! %s pt=%d",
+    desc = g_strdup_printf (QUEUE " ! %s%s ! %s ! %s pt=%d ssrc=%u",
         jpeg ? "jpegdec ! " : "", codec->pre_encoder, encoder,
-        codec->payloader, pt);
+        codec->payloader, pt, ssrc);
   } else {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
         "cannot send %s input in a call that negotiated %s: feed raw media, "
