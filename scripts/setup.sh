@@ -14,7 +14,7 @@ packages=(
   clang libclang-rt-14-dev
   iproute2 openssl ca-certificates glib-networking
   gstreamer1.0-plugins-base-apps python3-gi gir1.2-gstreamer-1.0
-  chromium
+  chromium coturn
 )
 # Node comes from NodeSource on some machines, with its own npm that
 # Debian's npm package would conflict with

@@ -71,6 +71,8 @@ typedef struct
   gchar *call;
   gboolean answer;
   gchar *video_codecs;
+  gchar *turn_server;
+  gboolean relay;
   gchar *record;
   gdouble duration;
   gdouble timeout;
@@ -464,6 +466,11 @@ make_pipeline (App * app, GError ** error)
   /* the token goes in as a property: launch lines are logged */
   g_object_set (app->call, "location", o->server, "video-codecs",
       o->video_codecs, "encoded-output", o->record != NULL, NULL);
+  if (o->turn_server)
+    g_object_set (app->call, "turn-server", o->turn_server, NULL);
+  if (o->relay)
+    gst_util_set_object_arg (G_OBJECT (app->call), "ice-transport-policy",
+        "relay");
   if (o->token)
     g_object_set (app->call, "token", o->token, NULL);
   else
@@ -634,6 +641,10 @@ main (int argc, char **argv)
     {"video-codecs", 0, 0, G_OPTION_ARG_STRING, &o->video_codecs,
         "Video codecs in order of preference (default " DEFAULT_VIDEO_CODECS
           ")", "LIST"},
+    {"turn-server", 0, 0, G_OPTION_ARG_STRING, &o->turn_server,
+        "TURN server, turn://USER:PASSWORD@HOST:PORT", "URL"},
+    {"relay", 0, 0, G_OPTION_ARG_NONE, &o->relay,
+        "Use only TURN relay candidates (ice-transport-policy=relay)", NULL},
     {"record", 0, 0, G_OPTION_ARG_FILENAME, &o->record,
         "Record what the far end sends, without transcoding, to a Matroska "
           "FILE", "FILE"},
@@ -774,6 +785,7 @@ done:
   g_free (o->token_file);
   g_free (o->call);
   g_free (o->video_codecs);
+  g_free (o->turn_server);
   g_free (o->record);
   return status;
 }
