@@ -7,6 +7,9 @@
 #include <gst/check/gstcheck.h>
 #include <signal.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 static const gchar *
 server_path (void)
@@ -18,14 +21,28 @@ server_path (void)
   return path;
 }
 
+/* In the server, before exec: a test that crashes, or exits at once on a
+ * failure, must not leave its server behind */
 static void
-spawn (WtspTestServer * server)
+child_setup (gpointer user_data)
+{
+#ifdef __linux__
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+#endif
+}
+
+/* Returns FALSE if the server exited before it listened and @must is
+ * FALSE (else that fails the test) */
+static gboolean
+spawn (WtspTestServer * server, gboolean must)
 {
   GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
   GError *error = NULL;
   GDataInputStream *out;
   gchar *line, **a;
   const gchar *prefix = "listening ";
+  GSubprocessLauncher *launcher;
+  GUri *uri;
 
   g_ptr_array_add (argv, g_strdup (server_path ()));
   g_ptr_array_add (argv, g_strdup ("--port"));
@@ -34,39 +51,65 @@ spawn (WtspTestServer * server)
     g_ptr_array_add (argv, g_strdup (*a));
   g_ptr_array_add (argv, NULL);
 
-  server->proc = g_subprocess_newv ((const gchar * const *) argv->pdata,
-      G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  server->proc = g_subprocess_launcher_spawnv (launcher,
+      (const gchar * const *) argv->pdata, &error);
+  g_object_unref (launcher);
   fail_unless (server->proc != NULL, "cannot start %s: %s", server_path (),
       error ? error->message : "?");
   g_ptr_array_unref (argv);
 
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->proc));
   line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_object_unref (out);
+  if (line == NULL && error == NULL && !must) {
+    /* EOF: it refused its arguments (and said why on stderr) */
+    g_subprocess_wait (server->proc, NULL, NULL);
+    g_clear_object (&server->proc);
+    return FALSE;
+  }
   fail_unless (line != NULL && g_str_has_prefix (line, prefix),
       "signaling-server did not say where it listens (got \"%s\")",
       line ? line : (error ? error->message : "EOF"));
 
   g_free (server->url);
   server->url = g_strdup (line + strlen (prefix));
-  if (server->port == 0) {
-    GUri *uri = g_uri_parse (server->url, G_URI_FLAGS_NONE, NULL);
-
-    fail_unless (uri != NULL);
+  uri = g_uri_parse (server->url, G_URI_FLAGS_NONE, NULL);
+  fail_unless (uri != NULL, "signaling-server listens on \"%s\"", server->url);
+  if (server->port == 0)
     server->port = g_uri_get_port (uri);
-    g_uri_unref (uri);
-  }
+  g_free (server->host);
+  server->host = g_strdup (g_uri_get_host (uri));
+  g_uri_unref (uri);
   g_free (line);
-  g_object_unref (out);
+  return TRUE;
+}
+
+static WtspTestServer *
+start (const gchar * const *args, gboolean must)
+{
+  WtspTestServer *server = g_new0 (WtspTestServer, 1);
+
+  server->args = g_strdupv ((gchar **) args);
+  if (!spawn (server, must)) {
+    g_strfreev (server->args);
+    g_free (server);
+    return NULL;
+  }
+  return server;
 }
 
 WtspTestServer *
 wtsp_test_server_startv (const gchar * const *args)
 {
-  WtspTestServer *server = g_new0 (WtspTestServer, 1);
+  return start (args, TRUE);
+}
 
-  server->args = g_strdupv ((gchar **) args);
-  spawn (server);
-  return server;
+WtspTestServer *
+wtsp_test_server_try_startv (const gchar * const *args)
+{
+  return start (args, FALSE);
 }
 
 WtspTestServer *
@@ -108,7 +151,7 @@ void
 wtsp_test_server_restart (WtspTestServer * server)
 {
   fail_unless (server->proc == NULL, "restart a server that was killed");
-  spawn (server);
+  spawn (server, TRUE);
 }
 
 void
@@ -117,6 +160,7 @@ wtsp_test_server_free (WtspTestServer * server)
   stop (server, SIGTERM);
   g_strfreev (server->args);
   g_free (server->url);
+  g_free (server->host);
   g_free (server);
 }
 
