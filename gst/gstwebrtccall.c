@@ -154,6 +154,8 @@ typedef struct
   gboolean ice_connected;
   gboolean media_flowing;
   gboolean ending;
+  gboolean hangup_sent;
+  GList *promises;              /* given to webrtcbin, not replied yet */
   gint64 started;
 } Call;
 
@@ -495,7 +497,7 @@ hop_run (gpointer user_data)
   Hop *hop = user_data;
   GstWebrtcCall *self = hop->self;
 
-  if (hop->generation == 0 || (self->call
+  if (hop->generation == 0 || (self->call && !self->call->ending
           && self->call->generation == hop->generation)) {
     GST_LOG_OBJECT (self, "running work for generation %u", hop->generation);
     hop->func (self, hop->data);
@@ -534,6 +536,23 @@ current_generation (GstWebrtcCall * self)
   return g;
 }
 
+/* For webrtcbin's callbacks: the work belongs to the call going on now,
+ * and is dropped if that call ends first (or has ended already) */
+static void
+hop_call (GstWebrtcCall * self, CallFunc func, gpointer data,
+    GDestroyNotify notify)
+{
+  guint generation = current_generation (self);
+
+  if (generation == 0) {
+    GST_DEBUG_OBJECT (self, "no call any more: work dropped");
+    if (notify && data)
+      notify (data);
+    return;
+  }
+  hop (self, generation, func, data, notify);
+}
+
 /* Requests */
 
 typedef struct
@@ -564,7 +583,12 @@ on_request_failed_hop (GstWebrtcCall * self, gpointer data)
   gst_structure_get_int (reply, "code", &code);
   text = g_strdup_printf ("%s request failed (%s%s%s)",
       request, result, reason ? ": " : "", reason ? reason : "");
-  GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("%s", text), (NULL));
+  /* A candidate that reaches the server after it ended the call (busy,
+   * unknown number) is refused: nothing anyone can do about it */
+  if (g_strcmp0 (request, "ice_trickle") == 0)
+    GST_INFO_OBJECT (self, "%s", text);
+  else
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("%s", text), (NULL));
 
   /* A call the server would not start or accept is over */
   if (self->call && (g_strcmp0 (request, "outgoing_call") == 0
@@ -815,6 +839,15 @@ count_received (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 }
 
 static void
+post_connected (GstWebrtcCall * self)
+{
+  GST_OBJECT_LOCK (self);
+  self->setup_us = g_get_monotonic_time () - self->call->started;
+  GST_OBJECT_UNLOCK (self);
+  post_state (self, GST_WEBRTC_CALL_STATE_CONNECTED, 0, NULL);
+}
+
+static void
 media_arrived_hop (GstWebrtcCall * self, gpointer data)
 {
   Call *call = self->call;
@@ -822,12 +855,8 @@ media_arrived_hop (GstWebrtcCall * self, gpointer data)
   if (call->media_flowing)
     return;
   call->media_flowing = TRUE;
-  if (call->ice_connected && call->state == GST_WEBRTC_CALL_STATE_ACCEPTED) {
-    GST_OBJECT_LOCK (self);
-    self->setup_us = g_get_monotonic_time () - call->started;
-    GST_OBJECT_UNLOCK (self);
-    post_state (self, GST_WEBRTC_CALL_STATE_CONNECTED, 0, NULL);
-  }
+  if (call->ice_connected && call->state == GST_WEBRTC_CALL_STATE_ACCEPTED)
+    post_connected (self);
 }
 
 static GstPadProbeReturn
@@ -835,7 +864,7 @@ first_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   GstWebrtcCall *self = user_data;
 
-  hop (self, current_generation (self), media_arrived_hop, NULL, NULL);
+  hop_call (self, media_arrived_hop, NULL, NULL);
   return GST_PAD_PROBE_REMOVE;
 }
 
@@ -983,8 +1012,7 @@ on_ice_candidate (GstElement * webrtc, guint mline, gchar * candidate,
   if (local)
     gst_webrtc_session_description_free (local);
 
-  hop (self, current_generation (self), send_candidate_hop, c,
-      (GDestroyNotify) json_object_unref);
+  hop_call (self, send_candidate_hop, c, (GDestroyNotify) json_object_unref);
 }
 
 static void
@@ -1006,7 +1034,7 @@ on_gathering_state (GstElement * webrtc, GParamSpec * pspec,
 
   g_object_get (webrtc, "ice-gathering-state", &state, NULL);
   if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
-    hop (self, current_generation (self), gathering_done_hop, NULL, NULL);
+    hop_call (self, gathering_done_hop, NULL, NULL);
 }
 
 /* Whether the far end said it sends us anything */
@@ -1080,12 +1108,8 @@ connection_state_hop (GstWebrtcCall * self, gpointer data)
   if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
     call->ice_connected = TRUE;
     if ((call->media_flowing || !remote_sends (call))
-        && call->state == GST_WEBRTC_CALL_STATE_ACCEPTED) {
-      GST_OBJECT_LOCK (self);
-      self->setup_us = g_get_monotonic_time () - call->started;
-      GST_OBJECT_UNLOCK (self);
-      post_state (self, GST_WEBRTC_CALL_STATE_CONNECTED, 0, NULL);
-    }
+        && call->state == GST_WEBRTC_CALL_STATE_ACCEPTED)
+      post_connected (self);
   } else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
     GST_ELEMENT_WARNING (self, RESOURCE, FAILED,
         ("The media connection of call %s failed (ICE or DTLS): no path to "
@@ -1100,8 +1124,7 @@ on_connection_state (GstElement * webrtc, GParamSpec * pspec,
   GstWebRTCPeerConnectionState state;
 
   g_object_get (webrtc, "connection-state", &state, NULL);
-  hop (self, current_generation (self), connection_state_hop,
-      GINT_TO_POINTER (state), NULL);
+  hop_call (self, connection_state_hop, GINT_TO_POINTER (state), NULL);
 }
 
 static void
@@ -1334,15 +1357,17 @@ static void
 on_webrtc_promise (GstPromise * promise, gpointer user_data)
 {
   PromiseCtx *ctx = user_data;
-  const GstStructure *reply = gst_promise_get_reply (promise);
+  const GstStructure *reply;
   GError *error = NULL;
 
-  GST_LOG_OBJECT (ctx->self, "webrtcbin replied: %" GST_PTR_FORMAT, reply);
+  /* Interrupted: the call is being torn down (interrupt_promises) */
   if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED) {
     hop (ctx->self, ctx->generation, promise_failed_hop,
         g_strdup ("webrtcbin did not answer"), g_free);
     return;
   }
+  reply = gst_promise_get_reply (promise);
+  GST_LOG_OBJECT (ctx->self, "webrtcbin replied: %" GST_PTR_FORMAT, reply);
   if (reply && gst_structure_has_field (reply, "error")) {
     gst_structure_get (reply, "error", G_TYPE_ERROR, &error, NULL);
     hop (ctx->self, ctx->generation, promise_failed_hop,
@@ -1360,12 +1385,34 @@ static GstPromise *
 webrtc_promise (GstWebrtcCall * self, CallFunc then)
 {
   PromiseCtx *ctx = g_new0 (PromiseCtx, 1);
+  GstPromise *promise;
 
   ctx->self = gst_object_ref (self);
   ctx->generation = self->call->generation;
   ctx->then = then;
-  return gst_promise_new_with_change_func (on_webrtc_promise, ctx,
+  promise = gst_promise_new_with_change_func (on_webrtc_promise, ctx,
       (GDestroyNotify) promise_ctx_free);
+  self->call->promises = g_list_prepend (self->call->promises,
+      gst_promise_ref (promise));
+  return promise;
+}
+
+/* webrtcbin set to NULL drops its queued tasks, and their promises with
+ * them, unreplied: settle ours first */
+static void
+interrupt_promises (Call * call)
+{
+  GList *l;
+
+  for (l = call->promises; l; l = l->next) {
+    GstPromise *promise = l->data;
+
+    /* a no-op on a promise already replied to */
+    gst_promise_interrupt (promise);
+    gst_promise_unref (promise);
+  }
+  g_list_free (call->promises);
+  call->promises = NULL;
 }
 
 static void
@@ -1759,8 +1806,9 @@ decline_hop (GstWebrtcCall * self, gpointer data)
 static void
 hangup_hop (GstWebrtcCall * self, gpointer data)
 {
-  if (self->call == NULL || self->call->ending)
+  if (self->call == NULL || self->call->ending || self->call->hangup_sent)
     return;
+  self->call->hangup_sent = TRUE;
   if (self->call->incoming) {
     decline_hop (self, GUINT_TO_POINTER (486));
     return;
@@ -1782,19 +1830,44 @@ hold_hop (GstWebrtcCall * self, gpointer data)
   send_request (self, req);
 }
 
-/* webrtcbin and the senders feeding it go; the inputs drop again */
+/* webrtcbin and the senders feeding it go; the inputs drop again.
+ * webrtcbin first: a sender's thread may be inside it (held by a probe
+ * until DTLS is up, or by a sink), and only webrtcbin going to NULL
+ * flushes its pads and lets that thread return. */
 static void
 drop_webrtc (GstWebrtcCall * self, Call * call)
 {
-  disconnect_senders (self);
+  GList *l;
+
+  g_mutex_lock (&self->lock);
+  for (l = self->inputs; l; l = l->next)
+    g_object_set (((Input *) l->data)->valve, "drop", TRUE, NULL);
+  g_mutex_unlock (&self->lock);
+
+  interrupt_promises (call);
   if (call->webrtc) {
     g_signal_handlers_disconnect_by_data (call->webrtc, self);
     gst_element_set_locked_state (call->webrtc, TRUE);
     gst_element_set_state (call->webrtc, GST_STATE_NULL);
+  }
+  disconnect_senders (self);
+  if (call->webrtc) {
     gst_bin_remove (GST_BIN (self), call->webrtc);
     gst_clear_object (&call->webrtc);
   }
   call->remote_set = FALSE;
+}
+
+/* Out of our src pads, downstream: flushes reach the application's sinks
+ * without waiting for a stream lock */
+static void
+push_outputs (GList * outputs, GstEvent * event)
+{
+  GList *l;
+
+  for (l = outputs; l; l = l->next)
+    gst_pad_push_event (((Output *) l->data)->ghost, gst_event_ref (event));
+  gst_event_unref (event);
 }
 
 /* Ending: EOS out of every output so muxers finish, webrtcbin gone, the
@@ -1804,6 +1877,7 @@ call_end (GstWebrtcCall * self, gint code, const gchar * reason)
 {
   Call *call = self->call;
   GList *outputs, *l;
+  gboolean stopping;
   JsonObject *c;
 
   if (call == NULL || call->ending)
@@ -1817,10 +1891,22 @@ call_end (GstWebrtcCall * self, gint code, const gchar * reason)
   outputs = g_list_copy (self->outputs);
   g_mutex_unlock (&self->lock);
 
+  /* The application is stopping the pipeline: its sinks may already be
+   * PAUSED, holding a webrtcbin thread in preroll, and tearing webrtcbin
+   * down would wait for that thread forever. A flush releases it. (While
+   * PLAYING, no flush: a recording keeps everything up to the end.) */
+  GST_OBJECT_LOCK (self);
+  stopping = GST_STATE_TARGET (self) < GST_STATE_PLAYING;
+  GST_OBJECT_UNLOCK (self);
+  if (stopping)
+    push_outputs (outputs, gst_event_new_flush_start ());
+
   /* webrtcbin first: it holds sinks of its own, and the pipeline can only
    * post EOS once every sink left has had one */
   drop_webrtc (self, call);
 
+  if (stopping)
+    push_outputs (outputs, gst_event_new_flush_stop (FALSE));
   for (l = outputs; l; l = l->next) {
     Output *out = l->data;
     GstPad *sink = gst_element_get_static_pad (out->bin, "sink");
@@ -1965,12 +2051,9 @@ handle_call_event (GstWebrtcCall * self, WtspMessage * msg)
     post_state (self, GST_WEBRTC_CALL_STATE_PROGRESS, 0, NULL);
   } else if (g_str_equal (e, "accepted")) {
     apply_answer (self, msg);
-    if (call->ice_connected && (call->media_flowing || !remote_sends (call))) {
-      post_state (self, GST_WEBRTC_CALL_STATE_ACCEPTED, 0, NULL);
-      post_state (self, GST_WEBRTC_CALL_STATE_CONNECTED, 0, NULL);
-    } else {
-      post_state (self, GST_WEBRTC_CALL_STATE_ACCEPTED, 0, NULL);
-    }
+    post_state (self, GST_WEBRTC_CALL_STATE_ACCEPTED, 0, NULL);
+    if (call->ice_connected && (call->media_flowing || !remote_sends (call)))
+      post_connected (self);
   } else if (g_str_equal (e, "updating_call")) {
     handle_reoffer (self, msg);
   } else if (g_str_equal (e, "holding")) {
@@ -2272,6 +2355,7 @@ stop_hop (gpointer user_data)
 
   if (self->call && !self->call->ending && !self->call->incoming)
     send_request (self, call_request (self->call, "hangup"));
+  self->ready = FALSE;          /* no "registered" after this end */
   call_end (self, 200, "the pipeline stopped");
 
   g_mutex_lock (&b->lock);
