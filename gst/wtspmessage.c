@@ -554,12 +554,19 @@ check_numbers (JsonNode * node, const gchar * name, GError ** error)
       return TRUE;
     }
     case JSON_NODE_VALUE:
-      if (json_node_get_value_type (node) == G_TYPE_DOUBLE
-          && !isfinite (json_node_get_double (node))) {
-        g_set_error (error, WTSP_MESSAGE_ERROR,
-            WTSP_MESSAGE_ERROR_INVALID_VALUE,
-            "member \"%s\": number out of range", name ? name : "(root)");
-        return FALSE;
+      if (json_node_get_value_type (node) == G_TYPE_DOUBLE) {
+        gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+        gdouble d = json_node_get_double (node);
+
+        /* json-glib 1.6 writes doubles with %g and adds ".0" when there
+         * is no '.': 2e55 becomes "2e+55.0", not JSON either */
+        g_ascii_formatd (buf, sizeof (buf), "%g", d);
+        if (!isfinite (d) || (strpbrk (buf, "eE") && !strchr (buf, '.'))) {
+          g_set_error (error, WTSP_MESSAGE_ERROR,
+              WTSP_MESSAGE_ERROR_INVALID_VALUE,
+              "member \"%s\": number out of range", name ? name : "(root)");
+          return FALSE;
+        }
       }
       return TRUE;
     case JSON_NODE_NULL:

@@ -603,6 +603,10 @@ static const InvalidCase invalid_cases[] = {
   {"too-large", NULL, 0, make_too_large, TOO_LARGE, "over the limit"},
   {"infinite-number", J ({"event": "ice_slowlink", "line": 0,
               "lost": 1e400}), 0, NULL, INVALID_VALUE, "\"lost\""},
+  /* found by the fuzzer: json-glib would write 2e55 back as 2e+55.0 */
+  {"infinite-huge-number", J ({"event": "hangup", "line": 0, "call_id": "c1",
+              "codm": 2000e052, "reason": ""}), 0, NULL, INVALID_VALUE,
+      "\"codm\""},
   {"infinite-number-nested", J ({"event": "ringing", "line": 0,
               "call_id": "c1", "x": {"y": [1, -1e999]}}), 0, NULL,
       INVALID_VALUE, "\"y\""},
