@@ -37,7 +37,9 @@ artifacts=$build/fuzz-artifacts
 mkdir -p "$artifacts"
 log=$build/fuzz-message.log
 
-if "$fuzzer" -max_total_time="$seconds" \
+# WTSP_FUZZ_SEED makes a run repeatable (the test command's short run uses
+# one); without it every run explores differently
+if "$fuzzer" -max_total_time="$seconds" ${WTSP_FUZZ_SEED:+-seed=$WTSP_FUZZ_SEED} \
     -dict="$repo/tests/fuzz/wtsp.dict" \
     -artifact_prefix="$artifacts/" \
     "$work" >"$log" 2>&1; then
