@@ -1,0 +1,470 @@
+/* webrtccall: the call object and its state machine
+ *
+ * One WebrtcCallCall per call, outgoing or incoming. It owns its
+ * webrtcbin (webrtccall-negotiation.c), its media branches
+ * (webrtccall-media.c) and its state; everything here runs on the bin's
+ * task thread, except teardown during the application's PAUSED->READY,
+ * which runs on the application's thread once the task thread is idle.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "webrtccall-priv.h"
+
+#define GST_CAT_DEFAULT gst_webrtc_call_debug
+
+G_DEFINE_TYPE (WebrtcCallCall, webrtc_call_call, GST_TYPE_OBJECT);
+
+static void
+output_free (WebrtcCallOutput * out)
+{
+  gst_object_unref (out->ghost);
+  g_free (out);
+}
+
+static void
+webrtc_call_call_finalize (GObject * object)
+{
+  WebrtcCallCall *call = WEBRTC_CALL_CALL (object);
+  JsonObject *c;
+
+  while ((c = g_queue_pop_head (&call->pending_candidates)))
+    json_object_unref (c);
+  if (call->remote_sdp)
+    gst_sdp_message_free (call->remote_sdp);
+  g_clear_pointer (&call->incoming, wtsp_message_unref);
+  g_list_free_full (call->outputs, (GDestroyNotify) output_free);
+  g_list_free_full (call->removed_outputs, (GDestroyNotify) output_free);
+  g_list_free_full (call->senders, gst_object_unref);
+  g_list_free_full (call->promises, (GDestroyNotify) gst_promise_unref);
+  gst_clear_object (&call->webrtc);
+  g_free (call->call_id);
+  g_free (call->caller);
+  g_free (call->callee);
+  G_OBJECT_CLASS (webrtc_call_call_parent_class)->finalize (object);
+}
+
+static void
+webrtc_call_call_init (WebrtcCallCall * call)
+{
+  g_queue_init (&call->pending_candidates);
+  call->state = GST_WEBRTC_CALL_STATE_IDLE;
+}
+
+static void
+webrtc_call_call_class_init (WebrtcCallCallClass * klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = webrtc_call_call_finalize;
+}
+
+const gchar *
+webrtc_call_state_nick (GstWebrtcCallState state)
+{
+  GEnumValue *v = g_enum_get_value (g_type_class_peek
+      (GST_TYPE_WEBRTC_CALL_STATE), state);
+  return v ? v->value_nick : "unknown";
+}
+
+WebrtcCallCall *
+webrtc_call_call_new (GstWebrtcCall * bin, gint line, const gchar * call_id)
+{
+  WebrtcCallCall *call = g_object_new (WEBRTC_TYPE_CALL_CALL, NULL);
+  gchar *name = g_strdup_printf ("%s:%s", GST_OBJECT_NAME (bin), call_id);
+
+  gst_object_ref_sink (call);
+  gst_object_set_name (GST_OBJECT (call), name);
+  g_free (name);
+  call->bin = bin;
+  call->line = line;
+  call->call_id = g_strdup (call_id);
+  call->started = g_get_monotonic_time ();
+  return call;
+}
+
+gboolean
+webrtc_call_call_is_ending (WebrtcCallCall * call)
+{
+  gboolean ending;
+
+  GST_OBJECT_LOCK (call);
+  ending = call->ending;
+  GST_OBJECT_UNLOCK (call);
+  return ending;
+}
+
+JsonObject *
+webrtc_call_call_request (WebrtcCallCall * call, const gchar * type)
+{
+  return wtsp_request_new (type, call->line, call->call_id);
+}
+
+/* State, on the bus: webrtccall-state (see the SECTION block) */
+void
+webrtc_call_call_post_state (WebrtcCallCall * call, GstWebrtcCallState state,
+    gint code, const gchar * reason)
+{
+  GstWebrtcCall *bin = call->bin;
+  GstStructure *s;
+
+  GST_OBJECT_LOCK (call);
+  call->state = state;
+  if (state == GST_WEBRTC_CALL_STATE_CONNECTED && call->setup_us == 0)
+    call->setup_us = MAX (1, g_get_monotonic_time () - call->started);
+  GST_OBJECT_UNLOCK (call);
+  GST_OBJECT_LOCK (bin);
+  bin->state = state;
+  GST_OBJECT_UNLOCK (bin);
+
+  s = gst_structure_new ("webrtccall-state",
+      "state", G_TYPE_STRING, webrtc_call_state_nick (state),
+      "line", G_TYPE_INT, call->line,
+      "call-id", G_TYPE_STRING, call->call_id, NULL);
+  if (call->caller)
+    gst_structure_set (s, "caller", G_TYPE_STRING, call->caller, NULL);
+  if (call->callee)
+    gst_structure_set (s, "callee", G_TYPE_STRING, call->callee, NULL);
+  if (state == GST_WEBRTC_CALL_STATE_ENDED)
+    gst_structure_set (s, "code", G_TYPE_INT, code,
+        "reason", G_TYPE_STRING, reason ? reason : "", NULL);
+
+  GST_INFO_OBJECT (call, "call state %s%s%s", webrtc_call_state_nick (state),
+      reason ? ": " : "", reason ? reason : "");
+  g_object_notify (G_OBJECT (bin), "state");
+  gst_element_post_message (GST_ELEMENT (bin),
+      gst_message_new_element (GST_OBJECT (bin), s));
+}
+
+static GstWebrtcCallState
+get_state (WebrtcCallCall * call)
+{
+  GstWebrtcCallState state;
+
+  GST_OBJECT_LOCK (call);
+  state = call->state;
+  GST_OBJECT_UNLOCK (call);
+  return state;
+}
+
+static void
+post_connected (WebrtcCallCall * call)
+{
+  webrtc_call_call_post_state (call, GST_WEBRTC_CALL_STATE_CONNECTED, 0, NULL);
+}
+
+/* Dialling: the bin made us its current call on a free line */
+void
+webrtc_call_call_dial (WebrtcCallCall * call)
+{
+  GST_INFO_OBJECT (call, "dialling %s on line %d", call->callee, call->line);
+  webrtc_call_call_post_state (call, GST_WEBRTC_CALL_STATE_CALLING, 0, NULL);
+  webrtc_call_negotiation_offer (call);
+}
+
+void
+webrtc_call_call_answer (WebrtcCallCall * call)
+{
+  const gchar *type, *sdp_text;
+  WtspMessage *incoming = call->incoming;
+
+  if (incoming == NULL) {
+    GST_ELEMENT_WARNING (call->bin, RESOURCE, FAILED,
+        ("No incoming call to answer"), (NULL));
+    return;
+  }
+  call->incoming = NULL;
+
+  if (!wtsp_message_get_jsep (incoming, &type, &sdp_text)) {
+    /* Offerless INVITE: we offer in the accept, the answer comes with
+     * "accepted" */
+    GST_INFO_OBJECT (call, "incoming call without offer: offering");
+    webrtc_call_negotiation_offer (call);
+  } else if (!g_str_equal (type, "offer")) {
+    webrtc_call_call_decline (call, 488);
+    webrtc_call_call_end (call, 488, "the incoming call carried an answer "
+        "where an offer was due");
+  } else {
+    webrtc_call_negotiation_answer (call, sdp_text);
+  }
+  wtsp_message_unref (incoming);
+}
+
+void
+webrtc_call_call_decline (WebrtcCallCall * call, guint code)
+{
+  JsonObject *req = webrtc_call_call_request (call, "decline");
+
+  if (code)
+    json_object_set_int_member (req, "code", code);
+  webrtc_call_send_request (call->bin, call, req);
+}
+
+void
+webrtc_call_call_hangup (WebrtcCallCall * call)
+{
+  if (call->hangup_sent)
+    return;
+  call->hangup_sent = TRUE;
+  if (call->incoming) {
+    webrtc_call_call_decline (call, 486);
+    return;
+  }
+  webrtc_call_send_request (call->bin, call,
+      webrtc_call_call_request (call, "hangup"));
+  webrtc_call_call_post_state (call, GST_WEBRTC_CALL_STATE_HANGINGUP, 0, NULL);
+}
+
+void
+webrtc_call_call_hold (WebrtcCallCall * call, gboolean hold)
+{
+  JsonObject *req = webrtc_call_call_request (call, hold ? "hold" : "unhold");
+
+  if (hold)
+    json_object_set_string_member (req, "direction", "sendonly");
+  webrtc_call_send_request (call->bin, call, req);
+}
+
+/* A request of this call was not acknowledged */
+void
+webrtc_call_call_request_failed (WebrtcCallCall * call,
+    const GstStructure * reply)
+{
+  const gchar *result = gst_structure_get_string (reply, "result");
+  const gchar *reason = gst_structure_get_string (reply, "reason");
+  const gchar *request = gst_structure_get_string (reply, "request");
+  gint code = 0;
+  gchar *text;
+
+  gst_structure_get_int (reply, "code", &code);
+  text = g_strdup_printf ("%s request failed (%s%s%s)",
+      request, result, reason ? ": " : "", reason ? reason : "");
+  /* A candidate that reaches the server after it ended the call (busy,
+   * unknown number) is refused: nothing anyone can do about it */
+  if (g_strcmp0 (request, "ice_trickle") == 0)
+    GST_INFO_OBJECT (call, "%s", text);
+  else
+    GST_ELEMENT_WARNING (call->bin, RESOURCE, WRITE, ("%s", text), (NULL));
+
+  /* A call the server would not start or accept is over */
+  if (g_strcmp0 (request, "outgoing_call") == 0
+      || g_strcmp0 (request, "accept") == 0)
+    webrtc_call_call_end (call, code ? code : 500, text);
+  g_free (text);
+}
+
+/* The first buffer of the far end's media left webrtcbin */
+void
+webrtc_call_call_media_arrived (WebrtcCallCall * call)
+{
+  if (call->media_flowing)
+    return;
+  call->media_flowing = TRUE;
+  if (call->ice_connected
+      && get_state (call) == GST_WEBRTC_CALL_STATE_ACCEPTED)
+    post_connected (call);
+}
+
+void
+webrtc_call_call_connection_state (WebrtcCallCall * call,
+    GstWebRTCPeerConnectionState state)
+{
+  GST_INFO_OBJECT (call, "peer connection %d", state);
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
+    call->ice_connected = TRUE;
+    if ((call->media_flowing || !webrtc_call_negotiation_remote_sends (call))
+        && get_state (call) == GST_WEBRTC_CALL_STATE_ACCEPTED)
+      post_connected (call);
+  } else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
+    GST_ELEMENT_WARNING (call->bin, RESOURCE, FAILED,
+        ("The media connection of call %s failed (ICE or DTLS): no path to "
+            "the far end", call->call_id), (NULL));
+  }
+}
+
+/* A call event from the server, for this call's line and call id */
+void
+webrtc_call_call_handle_event (WebrtcCallCall * call, WtspMessage * msg)
+{
+  const gchar *e = msg->type;
+  GstWebrtcCallState state = get_state (call);
+
+  if (g_str_equal (e, "ice_trickle")) {
+    JsonObject *c = wtsp_message_get_object (msg, "candidate");
+
+    if (c)
+      webrtc_call_negotiation_remote_candidate (call, c);
+  } else if (g_str_equal (e, "calling")) {
+    /* posted when we dialled */
+  } else if (g_str_equal (e, "ringing") || g_str_equal (e, "proceeding")) {
+    if (state == GST_WEBRTC_CALL_STATE_CALLING)
+      webrtc_call_call_post_state (call, GST_WEBRTC_CALL_STATE_RINGING, 0,
+          NULL);
+  } else if (g_str_equal (e, "progress")) {
+    webrtc_call_negotiation_apply_answer (call, msg);
+    if (!webrtc_call_call_is_ending (call))
+      webrtc_call_call_post_state (call, GST_WEBRTC_CALL_STATE_PROGRESS, 0,
+          NULL);
+  } else if (g_str_equal (e, "accepted")) {
+    webrtc_call_negotiation_apply_answer (call, msg);
+    if (webrtc_call_call_is_ending (call))
+      return;
+    webrtc_call_call_post_state (call, GST_WEBRTC_CALL_STATE_ACCEPTED, 0,
+        NULL);
+    if (call->ice_connected && (call->media_flowing
+            || !webrtc_call_negotiation_remote_sends (call)))
+      post_connected (call);
+  } else if (g_str_equal (e, "updating_call")) {
+    webrtc_call_negotiation_reoffer (call, msg);
+  } else if (g_str_equal (e, "holding")) {
+    webrtc_call_call_post_state (call, GST_WEBRTC_CALL_STATE_HOLDING, 0,
+        NULL);
+  } else if (g_str_equal (e, "resuming")) {
+    webrtc_call_call_post_state (call, call->media_flowing ?
+        GST_WEBRTC_CALL_STATE_CONNECTED : GST_WEBRTC_CALL_STATE_ACCEPTED, 0,
+        NULL);
+  } else if (g_str_equal (e, "hangingup")) {
+    if (state != GST_WEBRTC_CALL_STATE_HANGINGUP)
+      webrtc_call_call_post_state (call, GST_WEBRTC_CALL_STATE_HANGINGUP, 0,
+          NULL);
+  } else if (g_str_equal (e, "hangup")) {
+    webrtc_call_call_end (call, msg->code, msg->reason ? msg->reason :
+        "the call was hung up");
+  } else if (g_str_equal (e, "error")) {
+    GST_ELEMENT_WARNING (call->bin, RESOURCE, FAILED,
+        ("The server reported an error on call %s: %d %s", call->call_id,
+            msg->code, GST_STR_NULL (msg->reason)), (NULL));
+  } else {
+    GST_DEBUG_OBJECT (call, "call event %s not handled", e);
+  }
+}
+
+typedef struct
+{
+  GstWebrtcCall *bin;
+  WebrtcCallCall *call;         /* its counters are in the senders' probes */
+  GList *senders;
+} Teardown;
+
+static void
+teardown_async (GstElement * webrtc, gpointer user_data)
+{
+  Teardown *t = user_data;
+  GList *l;
+
+  /* webrtcbin first: a sender's thread may be inside it (held until DTLS
+   * is up), and only webrtcbin going to NULL lets that thread return */
+  gst_element_set_state (webrtc, GST_STATE_NULL);
+  for (l = t->senders; l; l = l->next)
+    gst_element_set_state (l->data, GST_STATE_NULL);
+  g_list_free_full (t->senders, gst_object_unref);
+  GST_DEBUG_OBJECT (t->call, "%s down", GST_OBJECT_NAME (webrtc));
+
+  g_mutex_lock (&t->bin->lock);
+  t->bin->teardowns--;
+  g_cond_broadcast (&t->bin->cond);
+  g_mutex_unlock (&t->bin->lock);
+  gst_object_unref (t->call);
+  gst_object_unref (t->bin);
+  g_free (t);
+}
+
+/* Takes webrtcbin and the senders out of the bin and brings them to NULL
+ * on another thread: their streaming threads may be blocked downstream
+ * (an application's sink in preroll) until the application goes on with
+ * its state change, and nobody here waits for them. Runs where children
+ * may change: inside webrtc_call_begin_surgery(), or on the
+ * application's thread during its state change. */
+void
+webrtc_call_call_finish_teardown (WebrtcCallCall * call)
+{
+  GstWebrtcCall *bin = call->bin;
+  GstElement *webrtc = webrtc_call_negotiation_take_webrtc (call);
+  GList *senders = call->senders, *l;
+  Teardown *t;
+
+  call->senders = NULL;
+  for (l = senders; l; l = l->next)
+    if (GST_OBJECT_PARENT (l->data) == GST_OBJECT (bin))
+      gst_bin_remove (GST_BIN (bin), l->data);
+
+  if (webrtc == NULL) {
+    for (l = senders; l; l = l->next)
+      gst_element_set_state (l->data, GST_STATE_NULL);
+    g_list_free_full (senders, gst_object_unref);
+    return;
+  }
+
+  if (GST_OBJECT_PARENT (webrtc) == GST_OBJECT (bin))
+    gst_bin_remove (GST_BIN (bin), webrtc);
+  g_mutex_lock (&bin->lock);
+  bin->teardowns++;
+  g_mutex_unlock (&bin->lock);
+  t = g_new0 (Teardown, 1);
+  t->bin = gst_object_ref (bin);
+  t->call = gst_object_ref (call);
+  t->senders = senders;
+  gst_element_call_async (webrtc, teardown_async, t, NULL);
+  gst_object_unref (webrtc);
+}
+
+/* Ending, on the task thread (or the application's, when it stops us):
+ * "ended" on the bus, then EOS out of every output so muxers finish, then
+ * the bin's EOS, then webrtcbin out of the bin and down on another
+ * thread. Safe to call more than once. */
+void
+webrtc_call_call_end (WebrtcCallCall * call, gint code, const gchar * reason)
+{
+  GstWebrtcCall *bin = call->bin;
+  gboolean current, ready;
+
+  GST_OBJECT_LOCK (call);
+  if (call->ending) {
+    GST_OBJECT_UNLOCK (call);
+    return;
+  }
+  call->ending = TRUE;
+  GST_OBJECT_UNLOCK (call);
+  GST_INFO_OBJECT (call, "call ended: %d %s", code, GST_STR_NULL (reason));
+
+  g_mutex_lock (&bin->lock);
+  /* Its pads stay until the next call: the bin's reference moves */
+  current = bin->call == call;
+  if (current)
+    bin->call = NULL;
+  else
+    gst_object_ref (call);
+  bin->ended = g_list_prepend (bin->ended, call);
+  g_mutex_unlock (&bin->lock);
+
+  if (bin->session)
+    wtsp_session_release_line (bin->session, call->line, bin);
+  g_object_notify (G_OBJECT (bin), "remote-number");
+
+  /* Stop sending: the inputs drop again, their senders go with webrtcbin */
+  webrtc_call_media_unbind_inputs (call);
+
+  /* "ended" first: an application that quits on EOS has seen it */
+  webrtc_call_call_post_state (call, GST_WEBRTC_CALL_STATE_ENDED, code,
+      reason);
+
+  webrtc_call_media_end_outputs (call, webrtc_call_is_stopping (bin));
+  if (current) {
+    bin->calls_done = TRUE;
+    webrtc_call_post_eos (bin);
+  }
+
+  if (webrtc_call_begin_surgery (bin, FALSE)) {
+    webrtc_call_call_finish_teardown (call);
+    webrtc_call_end_surgery (bin);
+  } else {
+    webrtc_call_defer_teardown (bin, call);
+  }
+
+  g_mutex_lock (&bin->lock);
+  ready = bin->ready && !bin->eos && !bin->shutdown;
+  g_mutex_unlock (&bin->lock);
+  if (ready && current)
+    webrtc_call_post_registered (bin);
+}

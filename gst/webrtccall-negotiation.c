@@ -1,0 +1,648 @@
+/* webrtccall: a call's webrtcbin, its offers and answers, candidates
+ *
+ * Everything here runs on the bin's task thread. webrtcbin calls back on
+ * its own threads; each callback carries its call, bails out once the
+ * call is ending, and hands its work to the task queue: nothing blocks
+ * there and nothing is done under a lock of ours.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "webrtccall-priv.h"
+#include "wtspsdp.h"
+
+#define GST_CAT_DEFAULT gst_webrtc_call_debug
+
+/* Promises: webrtcbin replies on its own thread; the reply goes to the
+ * task queue, where the call may already have ended (it is then dropped) */
+
+typedef struct
+{
+  WebrtcCallCall *call;
+  WebrtcCallTaskFunc then;
+} PromiseCtx;
+
+static void
+promise_ctx_free (PromiseCtx * ctx)
+{
+  gst_object_unref (ctx->call);
+  g_free (ctx);
+}
+
+static void
+promise_failed (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
+{
+  webrtc_call_call_end (call, 488, data);
+}
+
+static void
+on_webrtc_promise (GstPromise * promise, gpointer user_data)
+{
+  PromiseCtx *ctx = user_data;
+  WebrtcCallCall *call = ctx->call;
+  const GstStructure *reply;
+  GError *error = NULL;
+
+  /* Interrupted: the call is being torn down (take_webrtc) */
+  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED) {
+    webrtc_call_enqueue (call->bin, call, promise_failed,
+        g_strdup ("webrtcbin did not answer"), g_free);
+    return;
+  }
+  reply = gst_promise_get_reply (promise);
+  GST_LOG_OBJECT (call, "webrtcbin replied: %" GST_PTR_FORMAT, reply);
+  if (reply && gst_structure_has_field (reply, "error")) {
+    gst_structure_get (reply, "error", G_TYPE_ERROR, &error, NULL);
+    webrtc_call_enqueue (call->bin, call, promise_failed,
+        g_strdup_printf ("negotiation failed: %s",
+            error ? error->message : "unknown error"), g_free);
+    g_clear_error (&error);
+    return;
+  }
+  /* What follows a reply may add senders to the bin */
+  webrtc_call_enqueue_surgery (call->bin, call, ctx->then,
+      reply ? gst_structure_copy (reply) : NULL,
+      (GDestroyNotify) gst_structure_free);
+}
+
+static GstPromise *
+webrtc_promise (WebrtcCallCall * call, WebrtcCallTaskFunc then)
+{
+  PromiseCtx *ctx = g_new0 (PromiseCtx, 1);
+  GstPromise *promise;
+
+  ctx->call = gst_object_ref (call);
+  ctx->then = then;
+  promise = gst_promise_new_with_change_func (on_webrtc_promise, ctx,
+      (GDestroyNotify) promise_ctx_free);
+  call->promises = g_list_prepend (call->promises, gst_promise_ref (promise));
+  return promise;
+}
+
+/* Takes webrtcbin from the call for teardown. webrtcbin set to NULL drops
+ * its queued tasks, and their promises with them, unreplied: settle ours
+ * first. Late callbacks see the call ending and bail out. */
+GstElement *
+webrtc_call_negotiation_take_webrtc (WebrtcCallCall * call)
+{
+  GstElement *webrtc = call->webrtc;
+  GList *l;
+
+  for (l = call->promises; l; l = l->next) {
+    /* a no-op on a promise already replied to */
+    gst_promise_interrupt (l->data);
+    gst_promise_unref (l->data);
+  }
+  g_list_free (call->promises);
+  call->promises = NULL;
+  call->webrtc = NULL;
+  call->remote_set = FALSE;
+  if (webrtc)
+    g_signal_handlers_disconnect_by_data (webrtc, call);
+  return webrtc;
+}
+
+/* webrtcbin's signals, on its threads */
+
+static void
+send_candidate (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
+{
+  JsonObject *req = webrtc_call_call_request (call, "ice_trickle");
+
+  json_object_set_object_member (req, "candidate", json_object_ref (data));
+  webrtc_call_send_request (self, call, req);
+}
+
+static void
+on_ice_candidate (GstElement * webrtc, guint mline, gchar * candidate,
+    WebrtcCallCall * call)
+{
+  GstWebRTCSessionDescription *local = NULL;
+  JsonObject *c;
+  const gchar *mid;
+
+  if (webrtc_call_call_is_ending (call))
+    return;
+  c = json_object_new ();
+  g_object_get (webrtc, "local-description", &local, NULL);
+  mid = local ? wtsp_sdp_mid_for_mline (local->sdp, mline) : NULL;
+  json_object_set_string_member (c, "candidate", candidate);
+  if (mid)
+    json_object_set_string_member (c, "sdpMid", mid);
+  json_object_set_int_member (c, "sdpMLineIndex", mline);
+  if (local)
+    gst_webrtc_session_description_free (local);
+  webrtc_call_enqueue (call->bin, call, send_candidate, c,
+      (GDestroyNotify) json_object_unref);
+}
+
+static void
+gathering_done (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
+{
+  JsonObject *req = webrtc_call_call_request (call, "ice_trickle");
+  JsonObject *c = json_object_new ();
+
+  json_object_set_boolean_member (c, "completed", TRUE);
+  json_object_set_object_member (req, "candidate", c);
+  webrtc_call_send_request (self, call, req);
+}
+
+static void
+on_gathering_state (GstElement * webrtc, GParamSpec * pspec,
+    WebrtcCallCall * call)
+{
+  GstWebRTCICEGatheringState state;
+
+  g_object_get (webrtc, "ice-gathering-state", &state, NULL);
+  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+    webrtc_call_enqueue (call->bin, call, gathering_done, NULL, NULL);
+}
+
+static void
+connection_state (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
+{
+  webrtc_call_call_connection_state (call, GPOINTER_TO_INT (data));
+}
+
+static void
+on_connection_state (GstElement * webrtc, GParamSpec * pspec,
+    WebrtcCallCall * call)
+{
+  GstWebRTCPeerConnectionState state;
+
+  g_object_get (webrtc, "connection-state", &state, NULL);
+  webrtc_call_enqueue (call->bin, call, connection_state,
+      GINT_TO_POINTER (state), NULL);
+}
+
+/* Streaming thread of webrtcbin: the branch is linked at once, or the
+ * first buffers are lost */
+static void
+on_pad_added (GstElement * webrtc, GstPad * pad, WebrtcCallCall * call)
+{
+  if (GST_PAD_DIRECTION (pad) == GST_PAD_SRC)
+    webrtc_call_media_pad_added (call, pad);
+}
+
+static void
+connect_webrtc (WebrtcCallCall * call, const gchar * name, GCallback cb)
+{
+  g_signal_connect_data (call->webrtc, name, cb, gst_object_ref (call),
+      (GClosureNotify) (void (*)(void)) gst_object_unref, 0);
+}
+
+/* Inside a surgery: the caller may add children */
+static void
+make_webrtc (WebrtcCallCall * call)
+{
+  GstWebrtcCall *self = call->bin;
+  GstElement *webrtc = gst_element_factory_make ("webrtcbin", NULL);
+  GObject *ice = NULL;
+
+  GST_OBJECT_LOCK (self);
+  g_object_set (webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
+      "latency", self->latency,
+      "ice-transport-policy", self->ice_transport_policy, NULL);
+  if (self->stun_server)
+    g_object_set (webrtc, "stun-server", self->stun_server, NULL);
+  if (self->turn_server)
+    g_object_set (webrtc, "turn-server", self->turn_server, NULL);
+  GST_OBJECT_UNLOCK (self);
+
+  /* UPnP costs ~15 file descriptors per call and finds nothing here */
+  g_object_get (webrtc, "ice-agent", &ice, NULL);
+  if (ice) {
+    GObject *agent = NULL;
+
+    if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
+      g_object_get (ice, "agent", &agent, NULL);
+    if (agent && g_object_class_find_property (G_OBJECT_GET_CLASS (agent),
+            "upnp"))
+      g_object_set (agent, "upnp", FALSE, NULL);
+    g_clear_object (&agent);
+    g_object_unref (ice);
+  }
+
+  call->webrtc = gst_object_ref (webrtc);
+  connect_webrtc (call, "on-ice-candidate", G_CALLBACK (on_ice_candidate));
+  connect_webrtc (call, "pad-added", G_CALLBACK (on_pad_added));
+  connect_webrtc (call, "notify::ice-gathering-state",
+      G_CALLBACK (on_gathering_state));
+  connect_webrtc (call, "notify::connection-state",
+      G_CALLBACK (on_connection_state));
+
+  gst_bin_add (GST_BIN (self), webrtc);
+  gst_element_sync_state_with_parent (webrtc);
+}
+
+/* Remote descriptions and candidates */
+
+static void
+add_candidate (WebrtcCallCall * call, JsonObject * c)
+{
+  const gchar *candidate;
+  gint mline;
+
+  if (json_object_get_boolean_member_with_default (c, "completed", FALSE))
+    return;
+  candidate = json_object_get_string_member_with_default (c, "candidate",
+      NULL);
+  if (candidate == NULL || *candidate == '\0')
+    return;
+  mline = wtsp_sdp_candidate_mline (call->remote_sdp, c);
+  if (mline < 0) {
+    GST_WARNING_OBJECT (call, "candidate for no known m-line dropped: %s",
+        candidate);
+    return;
+  }
+  GST_LOG_OBJECT (call, "remote candidate %d %s", mline, candidate);
+  g_signal_emit_by_name (call->webrtc, "add-ice-candidate", (guint) mline,
+      candidate);
+}
+
+static void
+apply_pending_candidates (WebrtcCallCall * call)
+{
+  JsonObject *c;
+
+  while ((c = g_queue_pop_head (&call->pending_candidates))) {
+    add_candidate (call, c);
+    json_object_unref (c);
+  }
+}
+
+void
+webrtc_call_negotiation_remote_candidate (WebrtcCallCall * call,
+    JsonObject * candidate)
+{
+  if (call->remote_set)
+    add_candidate (call, candidate);
+  else
+    g_queue_push_tail (&call->pending_candidates, json_object_ref (candidate));
+}
+
+/* Whether the far end said it sends us anything */
+gboolean
+webrtc_call_negotiation_remote_sends (WebrtcCallCall * call)
+{
+  guint i;
+
+  for (i = 0; call->remote_sdp && i < gst_sdp_message_medias_len
+      (call->remote_sdp); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (call->remote_sdp, i);
+
+    if (!wtsp_sdp_media_rejected (m)
+        && !wtsp_sdp_media_has_attribute (m, "recvonly")
+        && !wtsp_sdp_media_has_attribute (m, "inactive"))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+expect_outputs (WebrtcCallCall * call)
+{
+  GstWebRTCSessionDescription *local = NULL, *remote = NULL;
+
+  g_object_get (call->webrtc, "local-description", &local,
+      "remote-description", &remote, NULL);
+  webrtc_call_media_set_expected (call, local ? local->sdp : NULL,
+      remote ? remote->sdp : NULL);
+  if (local)
+    gst_webrtc_session_description_free (local);
+  if (remote)
+    gst_webrtc_session_description_free (remote);
+}
+
+static void
+set_remote (WebrtcCallCall * call, GstWebRTCSDPType type,
+    GstSDPMessage * sdp, WebrtcCallTaskFunc then)
+{
+  GstWebRTCSessionDescription *desc;
+  GstSDPMessage *copy;
+  GstPromise *promise;
+
+  if (call->remote_sdp)
+    gst_sdp_message_free (call->remote_sdp);
+  gst_sdp_message_copy (sdp, &call->remote_sdp);
+
+  /* the description takes its SDP */
+  gst_sdp_message_copy (sdp, &copy);
+  desc = gst_webrtc_session_description_new (type, copy);
+  promise = webrtc_promise (call, then);
+  g_signal_emit_by_name (call->webrtc, "set-remote-description", desc,
+      promise);
+  gst_promise_unref (promise);
+  gst_webrtc_session_description_free (desc);
+}
+
+static void
+set_local (WebrtcCallCall * call, GstWebRTCSessionDescription * desc,
+    WebrtcCallTaskFunc then)
+{
+  GstPromise *promise = webrtc_promise (call, then);
+
+  g_signal_emit_by_name (call->webrtc, "set-local-description", desc,
+      promise);
+  gst_promise_unref (promise);
+}
+
+static void
+send_jsep_request (WebrtcCallCall * call, const gchar * type,
+    GstWebRTCSessionDescription * desc, const gchar * number)
+{
+  JsonObject *req = webrtc_call_call_request (call, type);
+  gchar *sdp = gst_sdp_message_as_text (desc->sdp);
+
+  if (number)
+    json_object_set_string_member (req, "number", number);
+  json_object_set_object_member (req, "jsep",
+      wtsp_jsep_new (gst_webrtc_sdp_type_to_string (desc->type), sdp));
+  g_free (sdp);
+  webrtc_call_send_request (call->bin, call, req);
+}
+
+/* The far end's answer to our offer is in place: inputs can be sent */
+static void
+remote_answer_set (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
+{
+  call->remote_set = TRUE;
+  apply_pending_candidates (call);
+  webrtc_call_media_connect_senders (call, call->remote_sdp);
+  expect_outputs (call);
+}
+
+void
+webrtc_call_negotiation_apply_answer (WebrtcCallCall * call,
+    WtspMessage * msg)
+{
+  const gchar *type, *sdp_text;
+  GstSDPMessage *sdp = NULL;
+
+  if (call->answered || !wtsp_message_get_jsep (msg, &type, &sdp_text))
+    return;
+  if (!g_str_equal (type, "answer") && !g_str_equal (type, "pranswer")) {
+    webrtc_call_call_hangup (call);
+    webrtc_call_call_end (call, 488,
+        "the far end sent an offer where an answer was due");
+    return;
+  }
+  if (gst_sdp_message_new_from_text (sdp_text, &sdp) != GST_SDP_OK
+      || gst_sdp_message_medias_len (sdp) == 0) {
+    if (sdp)
+      gst_sdp_message_free (sdp);
+    /* The server and the far end think the call is up: tell them */
+    webrtc_call_call_hangup (call);
+    webrtc_call_call_end (call, 488, "the far end's SDP could not be parsed");
+    return;
+  }
+  call->answered = TRUE;
+  set_remote (call, GST_WEBRTC_SDP_TYPE_ANSWER, sdp, remote_answer_set);
+  gst_sdp_message_free (sdp);
+}
+
+/* Offering: outgoing calls, and accepting a call that came without an
+ * offer. The request goes out before the local description is set, so the
+ * server knows the call before its candidates arrive (protocol.md §6). */
+
+static void
+local_offer_set (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
+{
+  GST_DEBUG_OBJECT (call, "local description set");
+}
+
+static void
+offer_created (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
+{
+  GstStructure *reply = data;
+  GstWebRTCSessionDescription *offer = NULL;
+
+  if (reply)
+    gst_structure_get (reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
+        &offer, NULL);
+  if (offer == NULL) {
+    webrtc_call_call_end (call, 500, "webrtcbin made no offer");
+    return;
+  }
+  if (call->outgoing)
+    send_jsep_request (call, "outgoing_call", offer, call->callee);
+  else
+    send_jsep_request (call, "accept", offer, NULL);
+  set_local (call, offer, local_offer_set);
+  gst_webrtc_session_description_free (offer);
+}
+
+/* One sendrecv transceiver per input pad, receive-only ones for media we
+ * do not send, with all our codecs */
+static gboolean
+add_offer_transceivers (WebrtcCallCall * call, GError ** error)
+{
+  static const gchar *kinds[] = { "video", "audio" };
+  guint k;
+
+  for (k = 0; k < G_N_ELEMENTS (kinds); k++) {
+    gchar *prefs = webrtc_call_dup_codecs (call->bin, kinds[k]);
+    GstCaps *caps = webrtc_call_codecs_offer_caps (kinds[k], prefs, error);
+    WebrtcCallInput *in;
+
+    g_free (prefs);
+    if (caps == NULL)
+      return FALSE;
+
+    in = webrtc_call_media_bind_input (call, kinds[k], caps);
+    if (in == NULL) {
+      GstWebRTCRTPTransceiver *t = NULL;
+
+      g_signal_emit_by_name (call->webrtc, "add-transceiver",
+          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &t);
+      g_clear_object (&t);
+    }
+    GST_DEBUG_OBJECT (call, "%s transceiver (%s): %" GST_PTR_FORMAT,
+        kinds[k], in ? "sendrecv" : "recvonly", caps);
+    gst_caps_unref (caps);
+  }
+  return TRUE;
+}
+
+/* Inside a surgery (dial and answer tasks) */
+void
+webrtc_call_negotiation_offer (WebrtcCallCall * call)
+{
+  GError *error = NULL;
+  GstPromise *promise;
+
+  make_webrtc (call);
+  if (!add_offer_transceivers (call, &error)) {
+    GST_ELEMENT_ERROR (call->bin, CORE, NEGOTIATION, ("%s", error->message),
+        (NULL));
+    webrtc_call_call_end (call, 500, error->message);
+    g_error_free (error);
+    return;
+  }
+  promise = webrtc_promise (call, offer_created);
+  g_signal_emit_by_name (call->webrtc, "create-offer", NULL, promise);
+  gst_promise_unref (promise);
+}
+
+/* Answering */
+
+/* Our answer is in place: m-lines are bound, inputs can be sent */
+static void
+local_answer_set (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
+{
+  GstWebRTCSessionDescription *local = NULL;
+
+  g_object_get (call->webrtc, "local-description", &local, NULL);
+  if (local) {
+    webrtc_call_media_connect_senders (call, local->sdp);
+    gst_webrtc_session_description_free (local);
+  }
+  expect_outputs (call);
+}
+
+static void
+answer_created (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
+{
+  GstStructure *reply = data;
+  GstWebRTCSessionDescription *answer = NULL;
+
+  if (reply)
+    gst_structure_get (reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
+        &answer, NULL);
+  if (answer == NULL) {
+    webrtc_call_call_decline (call, 488);
+    webrtc_call_call_end (call, 488, "webrtcbin made no answer to the offer");
+    return;
+  }
+  send_jsep_request (call, "accept", answer, NULL);
+  set_local (call, answer, local_answer_set);
+  gst_webrtc_session_description_free (answer);
+}
+
+static void
+remote_offer_set (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
+{
+  GstPromise *promise;
+
+  call->remote_set = TRUE;
+  apply_pending_candidates (call);
+  promise = webrtc_promise (call, answer_created);
+  g_signal_emit_by_name (call->webrtc, "create-answer", NULL, promise);
+  gst_promise_unref (promise);
+}
+
+/* Before the remote offer is set, one transceiver per m-line of the offer,
+ * with the codec we pick from it and the offer's payload type as codec
+ * preferences: webrtcbin 1.22 builds its answer by matching the offer
+ * against these, payload type included. Inputs are bound to m-lines once
+ * the local answer is set (connect_senders). Returns the m-lines we can
+ * take. */
+static guint
+prepare_answer_transceivers (WebrtcCallCall * call, GstSDPMessage * offer)
+{
+  guint m, usable = 0;
+
+  for (m = 0; m < gst_sdp_message_medias_len (offer); m++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (offer, m);
+    const gchar *kind = gst_sdp_media_get_media (media);
+    GstCaps *caps = NULL;
+    WebrtcCallInput *in;
+    gchar *prefs = webrtc_call_dup_codecs (call->bin, kind);
+    gint pt;
+
+    if (webrtc_call_codecs_choose (media, prefs, &pt, &caps) == NULL) {
+      GST_WARNING_OBJECT (call, "no codec of m-line %u (%s) is ours: it "
+          "will be rejected", m, kind);
+      g_free (prefs);
+      continue;
+    }
+    g_free (prefs);
+    usable++;
+
+    in = webrtc_call_media_bind_input (call, kind, caps);
+    if (in == NULL) {
+      GstWebRTCRTPTransceiver *t = NULL;
+
+      g_signal_emit_by_name (call->webrtc, "add-transceiver",
+          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &t);
+      g_clear_object (&t);
+    }
+    GST_DEBUG_OBJECT (call, "m-line %u %s (%s): %" GST_PTR_FORMAT, m, kind,
+        in ? "sendrecv" : "recvonly", caps);
+    gst_caps_unref (caps);
+  }
+  return usable;
+}
+
+/* Answers a remote offer with a fresh webrtcbin. Inside a surgery. */
+void
+webrtc_call_negotiation_answer (WebrtcCallCall * call, const gchar * sdp_text)
+{
+  GstSDPMessage *offer = NULL;
+
+  if (gst_sdp_message_new_from_text (sdp_text, &offer) != GST_SDP_OK
+      || gst_sdp_message_medias_len (offer) == 0) {
+    if (offer)
+      gst_sdp_message_free (offer);
+    webrtc_call_call_decline (call, 488);
+    webrtc_call_call_end (call, 488, "the offer's SDP could not be parsed");
+    return;
+  }
+  make_webrtc (call);
+  if (prepare_answer_transceivers (call, offer) == 0) {
+    gst_sdp_message_free (offer);
+    webrtc_call_call_decline (call, 488);
+    webrtc_call_call_end (call, 488, "no media of the offer can be taken");
+    return;
+  }
+  call->answered = TRUE;
+  set_remote (call, GST_WEBRTC_SDP_TYPE_OFFER, offer, remote_offer_set);
+  gst_sdp_message_free (offer);
+}
+
+/* updating_call: the far end re-offers. Before our own offer was answered
+ * this is an INVITE that came to the gateway without SDP (protocol.md:
+ * "accept: ... an offer if the incoming call had none", seen from the
+ * calling side): our offer is void, theirs is answered with "accept". */
+static void
+reoffer_answer (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
+{
+  /* Candidates queued so far came with their offer: they stay. The old
+   * webrtcbin and its senders go as a call's do, off this thread. */
+  webrtc_call_media_unbind_inputs (call);
+  webrtc_call_call_finish_teardown (call);
+  webrtc_call_negotiation_answer (call, data);
+}
+
+void
+webrtc_call_negotiation_reoffer (WebrtcCallCall * call, WtspMessage * msg)
+{
+  const gchar *type, *sdp;
+
+  if (!wtsp_message_get_jsep (msg, &type, &sdp)) {
+    GST_INFO_OBJECT (call, "far end changed the call (direction %s)",
+        GST_STR_NULL (wtsp_message_get_string (msg, "direction")));
+    return;
+  }
+  if (!g_str_equal (type, "offer")) {
+    GST_ELEMENT_WARNING (call->bin, STREAM, FAILED,
+        ("updating_call on call %s carries an %s, not an offer: ignored",
+            call->call_id, type), (NULL));
+    return;
+  }
+  if (call->answered) {
+    /* FIXME: renegotiating a running call needs webrtcbin >= 1.24 to be
+     * reliable; the call goes on with the media it has */
+    GST_ELEMENT_WARNING (call->bin, STREAM, FAILED,
+        ("The far end renegotiated call %s: not supported, the call keeps "
+            "its current media", call->call_id), (NULL));
+    return;
+  }
+
+  GST_INFO_OBJECT (call, "the far end offers instead of answering");
+  webrtc_call_enqueue_surgery (call->bin, call, reoffer_answer,
+      g_strdup (sdp), g_free);
+}

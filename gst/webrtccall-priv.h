@@ -1,0 +1,235 @@
+/* webrtccall: what the files of the call bin share
+ *
+ * The bin (gstwebrtccall.c) holds the settings, the pads, the session and
+ * one task queue; each call is a WebrtcCallCall (webrtccall-call.c) that
+ * owns its webrtcbin, its media branches and its state. See docs/design.md
+ * for the threads and who may call whom.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef __WEBRTCCALL_PRIV_H__
+#define __WEBRTCCALL_PRIV_H__
+
+#include "gstwebrtccall.h"
+#include "webrtccall-codecs.h"
+#include "wtspsession.h"
+
+#define GST_USE_UNSTABLE_API
+#include <gst/webrtc/webrtc.h>
+
+G_BEGIN_DECLS
+
+GST_DEBUG_CATEGORY_EXTERN (gst_webrtc_call_debug);
+
+typedef struct _WebrtcCallCall WebrtcCallCall;
+
+/* A request sink pad, for the bin's whole life: between calls its media
+ * is dropped by the valve; during a call the valve feeds a sender.
+ * Fields under the bin's lock. */
+typedef struct
+{
+  const gchar *media;           /* "video" or "audio" */
+  GstPad *ghost;
+  GstElement *valve;
+  gboolean eos;
+
+  /* Bound to the current call */
+  WebrtcCallCall *call;         /* no ref: the call unbinds before it goes */
+  GstElement *sender;           /* encoder + payloader */
+  GstPad *webrtc_pad;           /* webrtcbin sink pad */
+  GstWebRTCRTPTransceiver *transceiver;
+  guint32 ssrc;                 /* announced in our SDP, used by the sender */
+  gint pt;
+  const WebrtcCallCodec *codec;
+} WebrtcCallInput;
+
+/* A remote stream: depayloader (+ decoder) to a video_src_%u/audio_src_%u.
+ * A call's outputs keep their pads (after EOS) until the next call. */
+typedef struct
+{
+  WebrtcCallCall *call;         /* no ref: the call owns its outputs */
+  const gchar *media;
+  GstElement *bin;              /* NULL for a pad that never got media */
+  GstPad *ghost;                /* the bin's src pad, a ref */
+  gint closed;                  /* atomic: the call ended, drop data */
+  gint warned;                  /* atomic: "nobody linked" said once */
+} WebrtcCallOutput;
+
+typedef void (*WebrtcCallTaskFunc) (GstWebrtcCall * self,
+    WebrtcCallCall * call, gpointer data);
+
+struct _GstWebrtcCall
+{
+  GstBin parent;
+
+  WtspSession *settings;        /* the session properties are kept here */
+  WtspSession *session;         /* the running one (maybe shared) */
+  GstElement *eos_sink;         /* a sink of ours: EOS when a call ends */
+
+  /* GST_OBJECT_LOCK: properties */
+  gchar *number;
+  gint line;
+  gboolean auto_answer;
+  gchar *stun_server;
+  gchar *turn_server;
+  GstWebRTCICETransportPolicy ice_transport_policy;
+  guint latency;
+  gchar *video_codecs;
+  gchar *audio_codecs;
+  gboolean encoded_output;
+  GstWebrtcCallState state;
+
+  /* The task queue: all call work runs on this thread, in order */
+  GThread *task_thread;
+  GMainContext *task_context;
+  GMainLoop *task_loop;
+
+  /* self->lock: what the session thread, streaming threads and the
+   * application's thread also read */
+  GMutex lock;
+  GCond cond;
+  WebrtcCallCall *call;         /* the current call, a ref */
+  GList *ended;                 /* WebrtcCallCall, newest first: ended
+                                 * calls whose pads are still ours */
+  GList *inputs;                /* WebrtcCallInput */
+  GList *deferred;              /* WebrtcCallCall: teardowns to finish */
+  guint video_pads;             /* names given so far */
+  guint audio_pads;
+  GList *deferred_tasks;        /* tasks held back by a state change */
+  gboolean changing;            /* the application changes our state */
+  GThread *changer;             /* the thread that does */
+  gboolean shutdown;            /* PAUSED->READY: no more work */
+  guint surgeons;               /* threads changing our children now */
+  guint teardowns;              /* webrtcbins going to NULL off-thread */
+  gboolean playing;
+  gboolean eos;                 /* our inputs ended: no more calls */
+
+  /* Task thread only */
+  gboolean ready;               /* registered */
+  gboolean dial_pending;
+  gboolean calls_done;          /* EOS posted for the last call */
+};
+
+/* gstwebrtccall.c: the task queue and the rule for changing children */
+void webrtc_call_enqueue (GstWebrtcCall * self, WebrtcCallCall * call,
+    WebrtcCallTaskFunc func, gpointer data, GDestroyNotify notify);
+void webrtc_call_enqueue_surgery (GstWebrtcCall * self, WebrtcCallCall * call,
+    WebrtcCallTaskFunc func, gpointer data, GDestroyNotify notify);
+void webrtc_call_inputs_ended (GstWebrtcCall * self);
+gboolean webrtc_call_begin_surgery (GstWebrtcCall * self, gboolean streaming);
+void webrtc_call_end_surgery (GstWebrtcCall * self);
+void webrtc_call_defer_teardown (GstWebrtcCall * self, WebrtcCallCall * call);
+void webrtc_call_post_eos (GstWebrtcCall * self);
+void webrtc_call_post_registered (GstWebrtcCall * self);
+gboolean webrtc_call_is_stopping (GstWebrtcCall * self);
+void webrtc_call_send_request (GstWebrtcCall * self, WebrtcCallCall * call,
+    JsonObject * request);
+gchar *webrtc_call_dup_codecs (GstWebrtcCall * self, const gchar * media);
+
+/* webrtccall-call.c: the call object and its state machine */
+struct _WebrtcCallCall
+{
+  GstObject parent;
+
+  GstWebrtcCall *bin;           /* no ref: the bin outlives its calls */
+  gint line;
+  gchar *call_id;
+  gboolean outgoing;
+  gchar *caller;
+  gchar *callee;
+  WtspMessage *incoming;        /* the incoming_call, until answered */
+  gint64 started;               /* monotonic */
+
+  /* Task thread only */
+  GstElement *webrtc;
+  GstSDPMessage *remote_sdp;
+  gboolean remote_set;
+  gboolean answered;            /* the far end's answer, or our accept */
+  GQueue pending_candidates;    /* JsonObject, until remote_set */
+  GList *promises;              /* given to webrtcbin, not replied yet */
+  gboolean ice_connected;
+  gboolean media_flowing;
+  gboolean hangup_sent;
+  GList *senders;               /* GstElement, taken from inputs at the end */
+
+  /* GST_OBJECT_LOCK */
+  GstWebrtcCallState state;
+  gboolean ending;              /* ended: callbacks and tasks bail out */
+  gint64 setup_us;
+  GList *outputs;               /* WebrtcCallOutput */
+  GList *removed_outputs;       /* their pads are gone; freed with us */
+  guint expected_video;         /* remote streams negotiated */
+  guint expected_audio;
+  guint added_outputs;
+  gboolean no_more_pads;
+
+  /* atomic */
+  gint video_received;
+  gint audio_received;
+  gint video_sent;
+  gint audio_sent;
+};
+
+#define WEBRTC_TYPE_CALL_CALL (webrtc_call_call_get_type ())
+G_DECLARE_FINAL_TYPE (WebrtcCallCall, webrtc_call_call, WEBRTC, CALL_CALL,
+    GstObject);
+
+const gchar *webrtc_call_state_nick (GstWebrtcCallState state);
+WebrtcCallCall *webrtc_call_call_new (GstWebrtcCall * bin, gint line,
+    const gchar * call_id);
+gboolean webrtc_call_call_is_ending (WebrtcCallCall * call);
+void webrtc_call_call_post_state (WebrtcCallCall * call,
+    GstWebrtcCallState state, gint code, const gchar * reason);
+void webrtc_call_call_end (WebrtcCallCall * call, gint code,
+    const gchar * reason);
+void webrtc_call_call_finish_teardown (WebrtcCallCall * call);
+void webrtc_call_call_dial (WebrtcCallCall * call);
+void webrtc_call_call_answer (WebrtcCallCall * call);
+void webrtc_call_call_decline (WebrtcCallCall * call, guint code);
+void webrtc_call_call_hangup (WebrtcCallCall * call);
+void webrtc_call_call_hold (WebrtcCallCall * call, gboolean hold);
+void webrtc_call_call_handle_event (WebrtcCallCall * call, WtspMessage * msg);
+void webrtc_call_call_request_failed (WebrtcCallCall * call,
+    const GstStructure * reply);
+void webrtc_call_call_media_arrived (WebrtcCallCall * call);
+void webrtc_call_call_connection_state (WebrtcCallCall * call,
+    GstWebRTCPeerConnectionState state);
+JsonObject *webrtc_call_call_request (WebrtcCallCall * call,
+    const gchar * type);
+
+/* webrtccall-negotiation.c: webrtcbin, offers, answers, candidates */
+void webrtc_call_negotiation_offer (WebrtcCallCall * call);
+void webrtc_call_negotiation_answer (WebrtcCallCall * call,
+    const gchar * sdp_text);
+void webrtc_call_negotiation_apply_answer (WebrtcCallCall * call,
+    WtspMessage * msg);
+void webrtc_call_negotiation_reoffer (WebrtcCallCall * call,
+    WtspMessage * msg);
+void webrtc_call_negotiation_remote_candidate (WebrtcCallCall * call,
+    JsonObject * candidate);
+gboolean webrtc_call_negotiation_remote_sends (WebrtcCallCall * call);
+GstElement *webrtc_call_negotiation_take_webrtc (WebrtcCallCall * call);
+
+/* webrtccall-media.c: input and output branches */
+WebrtcCallInput *webrtc_call_media_input_new (GstWebrtcCall * self,
+    GstPadTemplate * templ, const gchar * media);
+void webrtc_call_media_input_free (GstWebrtcCall * self,
+    WebrtcCallInput * in);
+WebrtcCallInput *webrtc_call_media_bind_input (WebrtcCallCall * call,
+    const gchar * media, GstCaps * caps);
+void webrtc_call_media_connect_senders (WebrtcCallCall * call,
+    GstSDPMessage * sdp);
+void webrtc_call_media_unbind_inputs (WebrtcCallCall * call);
+void webrtc_call_media_set_expected (WebrtcCallCall * call,
+    GstSDPMessage * local, GstSDPMessage * remote);
+void webrtc_call_media_pad_added (WebrtcCallCall * call, GstPad * pad);
+void webrtc_call_media_end_outputs (WebrtcCallCall * call, gboolean stopping);
+void webrtc_call_media_flush_outputs (WebrtcCallCall * call, gboolean start);
+void webrtc_call_media_remove_outputs (WebrtcCallCall * call);
+
+/* webrtccall-stats.c */
+GstStructure *webrtc_call_stats_new (GstWebrtcCall * self);
+
+G_END_DECLS
+
+#endif /* __WEBRTCCALL_PRIV_H__ */
