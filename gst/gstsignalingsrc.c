@@ -55,6 +55,7 @@
 
 #include "gstsignalingsrc.h"
 #include "wtspsession.h"
+#include "wtspsettings.h"
 
 #include <string.h>
 
@@ -68,11 +69,8 @@ enum
   PROP_0,
   PROP_MAX_QUEUED,
   PROP_LINES,
-  /* The session's settings, then its state, in the order
-   * wtsp_session_install_properties() installs them */
+  /* then the session's settings and state: wtsp_settings_install() */
   PROP_SESSION_FIRST,
-  PROP_SESSION_LAST = PROP_SESSION_FIRST + WTSP_SESSION_N_SETTINGS
-      + WTSP_SESSION_N_STATE,
 };
 
 enum
@@ -97,7 +95,6 @@ struct _GstSignalingSrc
   gboolean failed;
   gboolean overflowing;
   guint max_queued;
-  JsonArray *lines;
 };
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
@@ -148,51 +145,6 @@ enqueue (GstSignalingSrc * self, WtspMessage * msg)
     GST_DEBUG_OBJECT (self, "queue full, dropped the oldest message");
 }
 
-/* Keeps the lines property current between handshakes */
-static gboolean
-track_lines (GstSignalingSrc * self, WtspMessage * msg)
-{
-  gboolean changed = FALSE;
-
-  GST_OBJECT_LOCK (self);
-  if (msg->kind == WTSP_MESSAGE_KIND_STATE) {
-    if (self->lines)
-      json_array_unref (self->lines);
-    self->lines = json_array_ref (json_object_get_array_member (msg->object,
-            "lines"));
-    changed = TRUE;
-  } else if (msg->kind == WTSP_MESSAGE_KIND_EVENT && self->lines
-      && msg->line >= 0 && msg->call_id
-      && (guint) msg->line < json_array_get_length (self->lines)) {
-    JsonArray *lines = json_array_sized_new (json_array_get_length
-        (self->lines));
-    guint i;
-
-    /* The handshake's array is shared with the message: copy on write */
-    for (i = 0; i < json_array_get_length (self->lines); i++) {
-      JsonNode *node = json_array_get_element (self->lines, i);
-
-      if (i != (guint) msg->line) {
-        json_array_add_element (lines, json_node_copy (node));
-      } else if (g_str_equal (msg->type, "hangup")
-          || g_str_equal (msg->type, "missed_call")) {
-        json_array_add_null_element (lines);
-      } else {
-        JsonObject *line = json_object_new ();
-
-        json_object_set_string_member (line, "call_id", msg->call_id);
-        json_object_set_string_member (line, "state", msg->type);
-        json_array_add_object_element (lines, line);
-      }
-    }
-    json_array_unref (self->lines);
-    self->lines = lines;
-    changed = TRUE;
-  }
-  GST_OBJECT_UNLOCK (self);
-  return changed;
-}
-
 static void
 check_registration (GstSignalingSrc * self, WtspMessage * msg)
 {
@@ -224,18 +176,15 @@ static void
 on_message (WtspSession * session, WtspMessage * msg, GstSignalingSrc * self)
 {
   GstStructure *s;
-  gboolean lines_changed;
 
-  /* Properties first: a bus handler reading "lines" sees this message */
-  lines_changed = track_lines (self, msg);
+  /* The session updated its lines before this: a bus handler reading
+   * "lines" sees this message; notify::lines follows (on_lines_changed) */
   enqueue (self, msg);
 
   s = wtsp_message_to_structure (msg, "wtsp-message");
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
 
-  if (lines_changed)
-    g_object_notify (G_OBJECT (self), "lines");
   check_registration (self, msg);
 }
 
@@ -275,6 +224,12 @@ on_error (WtspSession * session, GError * error, GstStructure * details,
   self->failed = TRUE;
   g_cond_broadcast (&self->queue_cond);
   GST_OBJECT_UNLOCK (self);
+}
+
+static void
+on_lines_changed (WtspSession * session, GstSignalingSrc * self)
+{
+  g_object_notify (G_OBJECT (self), "lines");
 }
 
 static void
@@ -424,10 +379,8 @@ gst_signaling_src_set_property (GObject * object, guint prop_id,
 {
   GstSignalingSrc *self = GST_SIGNALING_SRC (object);
 
-  if (prop_id >= PROP_SESSION_FIRST && prop_id < PROP_SESSION_LAST) {
-    g_object_set_property (G_OBJECT (self->session), pspec->name, value);
+  if (wtsp_settings_set_property (self->session, pspec, value))
     return;
-  }
 
   switch (prop_id) {
     case PROP_MAX_QUEUED:
@@ -447,10 +400,8 @@ gst_signaling_src_get_property (GObject * object, guint prop_id,
 {
   GstSignalingSrc *self = GST_SIGNALING_SRC (object);
 
-  if (prop_id >= PROP_SESSION_FIRST && prop_id < PROP_SESSION_LAST) {
-    g_object_get_property (G_OBJECT (self->session), pspec->name, value);
+  if (wtsp_settings_get_property (self->session, pspec, value))
     return;
-  }
 
   switch (prop_id) {
     case PROP_MAX_QUEUED:
@@ -459,15 +410,17 @@ gst_signaling_src_get_property (GObject * object, guint prop_id,
       GST_OBJECT_UNLOCK (self);
       break;
     case PROP_LINES:{
-      JsonNode *node = NULL;
+      JsonArray *lines = wtsp_session_dup_lines (self->session);
+      JsonNode *node;
 
-      GST_OBJECT_LOCK (self);
-      if (self->lines)
-        node = json_node_init_array (json_node_alloc (), self->lines);
-      GST_OBJECT_UNLOCK (self);
-      g_value_take_string (value, node ? json_to_string (node, FALSE) : NULL);
-      if (node)
-        json_node_unref (node);
+      if (lines == NULL) {
+        g_value_set_string (value, NULL);
+        break;
+      }
+      node = json_node_init_array (json_node_alloc (), lines);
+      g_value_take_string (value, json_to_string (node, FALSE));
+      json_node_unref (node);
+      json_array_unref (lines);
       break;
     }
     default:
@@ -496,8 +449,6 @@ gst_signaling_src_finalize (GObject * object)
 
   g_queue_clear_full (&self->queue, (GDestroyNotify) gst_buffer_unref);
   g_cond_clear (&self->queue_cond);
-  if (self->lines)
-    json_array_unref (self->lines);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -516,6 +467,8 @@ gst_signaling_src_init (GstSignalingSrc * self)
   g_signal_connect (self->session, "error", G_CALLBACK (on_error), self);
   g_signal_connect (self->session, "notify::registration",
       G_CALLBACK (on_registration), self);
+  g_signal_connect (self->session, "lines-changed",
+      G_CALLBACK (on_lines_changed), self);
 
   gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
@@ -552,7 +505,10 @@ gst_signaling_src_class_init (GstSignalingSrcClass * klass)
    * The account's lines as a JSON array: from the last state handshake
    * (`null` = idle; a busy line has `call_id` and `call_logs`), kept
    * current by call events (a busy line then shows `call_id` and `state`,
-   * the last event).
+   * the last event). The session keeps them (wtsp_session_dup_lines()):
+   * incoming_call and calling put a call on a line, hangup ends it,
+   * other events update the call the line shows; events for a call no
+   * line shows (and missed_call) change nothing.
    */
   g_object_class_install_property (gobject_class, PROP_LINES,
       g_param_spec_string ("lines", "Lines",
@@ -560,7 +516,7 @@ gst_signaling_src_class_init (GstSignalingSrcClass * klass)
           "state handshake, updated by call events", NULL,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
-  wtsp_session_install_properties (gobject_class, PROP_SESSION_FIRST, TRUE);
+  wtsp_settings_install (gobject_class, PROP_SESSION_FIRST, TRUE);
 
   /**
    * GstSignalingSrc::request:

@@ -11,6 +11,12 @@
  * called from any thread and hop there with g_main_context_invoke. All
  * signals are emitted from that thread, with no lock held.
  *
+ * Besides the link, a session keeps what every user of it must agree on:
+ * the table of the account's lines (the server's view, from each state
+ * handshake, kept current by call events before they are dispatched, and
+ * which user claimed which line), and the number of its users when
+ * elements share it through a GstContext (wtsp_session_acquire).
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #ifdef HAVE_CONFIG_H
@@ -18,24 +24,13 @@
 #endif
 
 #include "wtspsession.h"
+#include "wtspsettings.h"
 
 #include <libsoup/soup.h>
 #include <string.h>
 
 GST_DEBUG_CATEGORY_STATIC (wtsp_session_debug);
 #define GST_CAT_DEFAULT wtsp_session_debug
-
-#define DEFAULT_LOCATION NULL
-#define DEFAULT_FORCE FALSE
-#define DEFAULT_RECONNECT_FORCE TRUE
-#define DEFAULT_TLS_VALIDATION TRUE
-#define DEFAULT_CA_FILE NULL
-#define DEFAULT_TRANSACTION_TIMEOUT 10000
-#define DEFAULT_HANDSHAKE_TIMEOUT 10000
-#define DEFAULT_RECONNECT_DELAY_MIN 500
-#define DEFAULT_RECONNECT_DELAY_MAX 30000
-#define DEFAULT_MAX_RECONNECT_ATTEMPTS -1
-#define DEFAULT_MAX_MESSAGE_SIZE WTSP_DEFAULT_MAX_MESSAGE_SIZE
 
 /* Requests waiting for the handshake; more are refused, not queued */
 #define MAX_QUEUED_REQUESTS 256
@@ -64,12 +59,19 @@ enum
   PROP_KEEPALIVE_INTERVAL,
 };
 
+/* The ids wtsp_settings_install() gives, in its order */
+G_STATIC_ASSERT (PROP_MAX_MESSAGE_SIZE - PROP_LOCATION + 1 ==
+    WTSP_SESSION_N_SETTINGS);
+G_STATIC_ASSERT (PROP_KEEPALIVE_INTERVAL - PROP_STATE + 1 ==
+    WTSP_SESSION_N_STATE);
+
 enum
 {
   SIGNAL_MESSAGE,
   SIGNAL_STATE_CHANGED,
   SIGNAL_WARNING,
   SIGNAL_ERROR,
+  SIGNAL_LINES_CHANGED,
   LAST_SIGNAL
 };
 
@@ -80,6 +82,15 @@ typedef struct
   gchar *transaction;
   JsonObject *request;
 } QueuedRequest;
+
+/* One line of the account */
+typedef struct
+{
+  JsonNode *node;               /* the server's view: null (idle) or an
+                                 * object; our own deep copy */
+  gpointer owner;               /* who claimed it, or NULL */
+  guint claims;                 /* successful claims so far */
+} Line;
 
 struct _WtspSession
 {
@@ -99,12 +110,30 @@ struct _WtspSession
   guint reconnect_delay_max;
   gint max_reconnect_attempts;
   guint max_message_size;
+  /* The token we log in with: token, else token-file's, else the
+   * location's (resolved at start) */
+  gchar *login_token;
 
   /* Published state: GST_OBJECT_LOCK */
   WtspSessionState state;
   WtspMessage *state_message;
   gchar *registration;
   guint keepalive_interval;
+
+  /* lines_lock: taken for short reads and writes only, never while
+   * emitting or posting */
+  GMutex lines_lock;
+  GArray *lines;                /* of Line; NULL before any handshake */
+  gboolean decline_unclaimed;
+
+  /* use_lock: the users (wtsp_session_use). The first one starts the
+   * session, the last one stops it, with the lock released (stop emits
+   * state-changed) but use_busy set, so that a user joining meanwhile
+   * waits on use_cond for the outcome */
+  GMutex use_lock;
+  GCond use_cond;
+  guint users;
+  gboolean use_busy;
 
   /* Thread control: the caller of start() and stop() */
   GThread *thread;
@@ -267,6 +296,15 @@ redacted_connect_uri (WtspSession * self)
   return redacted;
 }
 
+/* Frees a copy of the token without leaving the secret in freed memory */
+static void
+clear_secret (gchar ** secret)
+{
+  if (*secret)
+    memset (*secret, 0, strlen (*secret));
+  g_clear_pointer (secret, g_free);
+}
+
 /* A token given in the location's query, if any */
 static gchar *
 token_from_uri (GUri * uri)
@@ -382,10 +420,18 @@ static void
 fail (WtspSession * self, gint code, GstStructure * details,
     const gchar * format, ...) G_GNUC_PRINTF (4, 5);
 
+static gboolean
+copy_field (GQuark field, const GValue * value, gpointer user_data)
+{
+  gst_structure_id_set_value (user_data, field, value);
+  return TRUE;
+}
+
 static void
 fail (WtspSession * self, gint code, GstStructure * details,
     const gchar * format, ...)
 {
+  GstStructure *full;
   GError *error;
   va_list args;
 
@@ -393,9 +439,16 @@ fail (WtspSession * self, gint code, GstStructure * details,
   error = g_error_new_valist (WTSP_SESSION_ERROR, code, format, args);
   va_end (args);
 
-  if (details == NULL)
-    details = gst_structure_new_empty ("wtsp-error");
-  gst_structure_set (details, "uri", G_TYPE_STRING, self->redacted_uri, NULL);
+  /* Flat, in the order docs/signalingsrc.md shows: error, uri, then what
+   * the caller knows (close-code and close-reason, or http-status) */
+  full = gst_structure_new ("wtsp-error",
+      "error", G_TYPE_STRING, wtsp_session_error_to_string (code),
+      "uri", G_TYPE_STRING, self->redacted_uri, NULL);
+  if (details) {
+    gst_structure_foreach (details, copy_field, full);
+    gst_structure_free (details);
+  }
+  details = full;
 
   clear_timer (&self->handshake_timer);
   clear_timer (&self->keepalive_timer);
@@ -578,6 +631,372 @@ flush_queued (WtspSession * self)
   restart_keepalive_timer (self);
 }
 
+/* Lines
+ *
+ * The table is the server's view of the account's lines, as last known:
+ * each state handshake replaces it; call events then keep it current,
+ * on the session thread, before the message is dispatched (so that a
+ * "message" handler already sees the line its event is about):
+ *
+ * - incoming_call and calling start a call: the line shows
+ *   {"call_id", "state"} whatever it showed before (the server put a new
+ *   call there: an incoming call, or the first event of our own
+ *   outgoing_call);
+ * - hangup ends the call the line shows: the line is idle (null) again;
+ * - any other event for the call the line shows updates "state";
+ * - an event for a call the line does not show (another call_id, or an
+ *   idle line) changes nothing: no phantom entries. missed_call never
+ *   does either: that call got no line (and the reference server sends
+ *   it on the guest line);
+ * - events on the guest line, without call_id or beyond the table change
+ *   nothing.
+ *
+ * Claims are separate from the server's view: a user claims a line for
+ * a call it places or takes, and releases it when the call is over. */
+
+static void
+line_clear (Line * line)
+{
+  g_clear_pointer (&line->node, json_node_unref);
+}
+
+/* json_node_copy() shares objects and arrays: users get their own */
+static JsonNode *
+deep_copy (JsonNode * node)
+{
+  JsonNode *copy;
+
+  if (JSON_NODE_HOLDS_OBJECT (node)) {
+    JsonObject *object = json_node_get_object (node);
+    JsonObject *dup = json_object_new ();
+    JsonObjectIter iter;
+    const gchar *name;
+    JsonNode *member;
+
+    json_object_iter_init_ordered (&iter, object);
+    while (json_object_iter_next_ordered (&iter, &name, &member))
+      json_object_set_member (dup, name, deep_copy (member));
+    copy = json_node_init_object (json_node_alloc (), dup);
+    json_object_unref (dup);
+  } else if (JSON_NODE_HOLDS_ARRAY (node)) {
+    JsonArray *array = json_node_get_array (node);
+    JsonArray *dup = json_array_sized_new (json_array_get_length (array));
+    guint i;
+
+    for (i = 0; i < json_array_get_length (array); i++)
+      json_array_add_element (dup, deep_copy (json_array_get_element (array,
+                  i)));
+    copy = json_node_init_array (json_node_alloc (), dup);
+    json_array_unref (dup);
+  } else {
+    copy = json_node_copy (node);
+  }
+  return copy;
+}
+
+/* The call a line shows; NULL if idle or if it has none (a failed call
+ * shows "call_id": null) */
+static const gchar *
+line_call_id (const Line * line)
+{
+  JsonNode *node;
+
+  if (line->node == NULL || !JSON_NODE_HOLDS_OBJECT (line->node))
+    return NULL;
+  node = json_object_get_member (json_node_get_object (line->node),
+      "call_id");
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+static void
+line_set_call (Line * line, const gchar * call_id, const gchar * state)
+{
+  JsonObject *object = json_object_new ();
+
+  json_object_set_string_member (object, "call_id", call_id);
+  json_object_set_string_member (object, "state", state);
+  g_clear_pointer (&line->node, json_node_unref);
+  line->node = json_node_init_object (json_node_alloc (), object);
+  json_object_unref (object);
+}
+
+/* Session thread, before @msg is dispatched.
+ * Returns: whether the server's view of the lines changed */
+static gboolean
+update_lines (WtspSession * self, WtspMessage * msg)
+{
+  gboolean changed = FALSE, stale = FALSE;
+  guint dropped_claims = 0;
+  Line *line;
+
+  if (msg->kind == WTSP_MESSAGE_KIND_STATE) {
+    JsonArray *array = json_object_get_array_member (msg->object, "lines");
+    guint i, n = json_array_get_length (array);
+
+    g_mutex_lock (&self->lines_lock);
+    if (self->lines == NULL) {
+      self->lines = g_array_new (FALSE, TRUE, sizeof (Line));
+      g_array_set_clear_func (self->lines, (GDestroyNotify) line_clear);
+    }
+    for (i = n; i < self->lines->len; i++)
+      if (g_array_index (self->lines, Line, i).owner)
+        dropped_claims++;
+    g_array_set_size (self->lines, n);
+    for (i = 0; i < n; i++) {
+      line = &g_array_index (self->lines, Line, i);
+      g_clear_pointer (&line->node, json_node_unref);
+      line->node = deep_copy (json_array_get_element (array, i));
+    }
+    g_mutex_unlock (&self->lines_lock);
+
+    if (dropped_claims)
+      GST_WARNING_OBJECT (self, "the account has %u lines now: %u claimed "
+          "lines are gone", n, dropped_claims);
+    return TRUE;
+  }
+
+  if (msg->kind != WTSP_MESSAGE_KIND_EVENT || msg->line < 0
+      || msg->call_id == NULL || g_str_equal (msg->type, "missed_call"))
+    return FALSE;
+
+  g_mutex_lock (&self->lines_lock);
+  if (self->lines && (guint) msg->line < self->lines->len) {
+    line = &g_array_index (self->lines, Line, msg->line);
+    if (g_str_equal (msg->type, "incoming_call")
+        || g_str_equal (msg->type, "calling")) {
+      line_set_call (line, msg->call_id, msg->type);
+      changed = TRUE;
+    } else if (g_strcmp0 (line_call_id (line), msg->call_id) != 0) {
+      stale = TRUE;
+    } else if (g_str_equal (msg->type, "hangup")) {
+      g_clear_pointer (&line->node, json_node_unref);
+      line->node = json_node_init_null (json_node_alloc ());
+      changed = TRUE;
+    } else {
+      line_set_call (line, msg->call_id, msg->type);
+      changed = TRUE;
+    }
+  }
+  g_mutex_unlock (&self->lines_lock);
+
+  if (stale)
+    GST_DEBUG_OBJECT (self, "%s for call %s, which line %d does not show: "
+        "the line is left as it is", msg->type, msg->call_id, msg->line);
+  return changed;
+}
+
+static guint
+line_claims (WtspSession * self, gint index)
+{
+  guint claims = 0;
+
+  g_mutex_lock (&self->lines_lock);
+  if (self->lines && index >= 0 && (guint) index < self->lines->len)
+    claims = g_array_index (self->lines, Line, index).claims;
+  g_mutex_unlock (&self->lines_lock);
+  return claims;
+}
+
+/* After every "message" handler ran: an incoming call no user claimed a
+ * line for is declined, as a phone with no free line would */
+static void
+decline_unclaimed (WtspSession * self, WtspMessage * msg, guint claims_before)
+{
+  JsonObject *request;
+  gboolean decline;
+
+  g_mutex_lock (&self->lines_lock);
+  decline = self->decline_unclaimed;
+  g_mutex_unlock (&self->lines_lock);
+
+  if (!decline || line_claims (self, msg->line) != claims_before)
+    return;
+
+  GST_INFO_OBJECT (self, "nobody took incoming call %s on line %d: "
+      "declining it with 486", msg->call_id, msg->line);
+  request = wtsp_request_new ("decline", msg->line, msg->call_id);
+  json_object_set_int_member (request, "code", 486);
+  wtsp_session_send_request (self, request, NULL);
+}
+
+/**
+ * wtsp_session_dup_lines:
+ *
+ * The account's lines as the server last showed them: the `lines` array
+ * of the last state handshake (`null` = idle; a busy line has `call_id`
+ * and `call_logs`), kept current by call events (a line they changed
+ * shows `call_id` and `state`, the last event; see the comment above
+ * update_lines in wtspsession.c for which events count).
+ *
+ * Returns: (transfer full) (nullable): a deep copy, %NULL before the
+ *     first handshake
+ */
+JsonArray *
+wtsp_session_dup_lines (WtspSession * self)
+{
+  JsonArray *lines = NULL;
+  guint i;
+
+  g_return_val_if_fail (WTSP_IS_SESSION (self), NULL);
+
+  g_mutex_lock (&self->lines_lock);
+  if (self->lines) {
+    lines = json_array_sized_new (self->lines->len);
+    for (i = 0; i < self->lines->len; i++)
+      json_array_add_element (lines,
+          deep_copy (g_array_index (self->lines, Line, i).node));
+  }
+  g_mutex_unlock (&self->lines_lock);
+  return lines;
+}
+
+/**
+ * wtsp_session_get_n_lines:
+ *
+ * Returns: the number of lines of the account (the length of `lines` in
+ *     the last handshake), 0 before the first
+ */
+guint
+wtsp_session_get_n_lines (WtspSession * self)
+{
+  guint n;
+
+  g_return_val_if_fail (WTSP_IS_SESSION (self), 0);
+
+  g_mutex_lock (&self->lines_lock);
+  n = self->lines ? self->lines->len : 0;
+  g_mutex_unlock (&self->lines_lock);
+  return n;
+}
+
+/**
+ * wtsp_session_claim_line:
+ * @line: a line number, or -1 for the first line the server shows idle
+ *     and nobody claimed
+ * @owner: who claims it (a call bin, say); not %NULL
+ *
+ * Claims a line for a call, so that users of one session never put two
+ * calls on one line. A given @line is granted if nobody claimed it or
+ * @owner already did, whatever the server shows on it (an incoming call
+ * is on a line the server chose). May be called from any thread; to take
+ * an incoming call, claim msg->line in the "message" handler itself: the
+ * first claimer wins.
+ *
+ * Returns: the line claimed, -1 if none could be
+ */
+gint
+wtsp_session_claim_line (WtspSession * self, gint line, gpointer owner)
+{
+  gint claimed = -1;
+  guint i;
+
+  g_return_val_if_fail (WTSP_IS_SESSION (self), -1);
+  g_return_val_if_fail (owner != NULL, -1);
+  g_return_val_if_fail (line >= -1, -1);
+
+  g_mutex_lock (&self->lines_lock);
+  if (self->lines == NULL) {
+    /* no handshake yet: no line is known */
+  } else if (line >= 0) {
+    if ((guint) line < self->lines->len) {
+      Line *l = &g_array_index (self->lines, Line, line);
+
+      if (l->owner == NULL || l->owner == owner)
+        claimed = line;
+    }
+  } else {
+    for (i = 0; i < self->lines->len && claimed < 0; i++) {
+      Line *l = &g_array_index (self->lines, Line, i);
+
+      if (l->owner == NULL && JSON_NODE_HOLDS_NULL (l->node))
+        claimed = i;
+    }
+  }
+  if (claimed >= 0) {
+    Line *l = &g_array_index (self->lines, Line, claimed);
+
+    l->owner = owner;
+    l->claims++;
+  }
+  g_mutex_unlock (&self->lines_lock);
+
+  GST_DEBUG_OBJECT (self, "line %d for %p: %s%d", line, owner,
+      claimed >= 0 ? "claimed line " : "refused ", claimed);
+  return claimed;
+}
+
+/**
+ * wtsp_session_release_line:
+ * @line: a line @owner claimed
+ * @owner: who claimed it
+ *
+ * Lets go of a line; a line someone else claimed is left alone.
+ */
+void
+wtsp_session_release_line (WtspSession * self, gint line, gpointer owner)
+{
+  gboolean released = FALSE;
+
+  g_return_if_fail (WTSP_IS_SESSION (self));
+
+  g_mutex_lock (&self->lines_lock);
+  if (self->lines && line >= 0 && (guint) line < self->lines->len) {
+    Line *l = &g_array_index (self->lines, Line, line);
+
+    if (owner != NULL && l->owner == owner) {
+      l->owner = NULL;
+      released = TRUE;
+    }
+  }
+  g_mutex_unlock (&self->lines_lock);
+
+  if (released)
+    GST_DEBUG_OBJECT (self, "line %d released by %p", line, owner);
+}
+
+/**
+ * wtsp_session_get_line_owner:
+ *
+ * Returns: (transfer none) (nullable): who claimed @line, %NULL if nobody
+ */
+gpointer
+wtsp_session_get_line_owner (WtspSession * self, gint line)
+{
+  gpointer owner = NULL;
+
+  g_return_val_if_fail (WTSP_IS_SESSION (self), NULL);
+
+  g_mutex_lock (&self->lines_lock);
+  if (self->lines && line >= 0 && (guint) line < self->lines->len)
+    owner = g_array_index (self->lines, Line, line).owner;
+  g_mutex_unlock (&self->lines_lock);
+  return owner;
+}
+
+/**
+ * wtsp_session_set_decline_unclaimed:
+ * @decline: whether to decline unclaimed incoming calls
+ *
+ * With @decline, an incoming_call on a line nobody claimed while its
+ * "message" signal was emitted (all handlers, those connected after
+ * included) is declined by the session with code 486, the way a phone
+ * with no free line answers. Users that take calls (webrtccall) turn it
+ * on; a plain observer (signalingsrc) leaves it off (the default), so
+ * that the application decides. Calls on the guest line are left alone.
+ */
+void
+wtsp_session_set_decline_unclaimed (WtspSession * self, gboolean decline)
+{
+  g_return_if_fail (WTSP_IS_SESSION (self));
+
+  g_mutex_lock (&self->lines_lock);
+  self->decline_unclaimed = decline;
+  g_mutex_unlock (&self->lines_lock);
+}
+
 /* Receiving */
 
 static void
@@ -650,6 +1069,8 @@ on_message (SoupWebsocketConnection * conn, gint type, GBytes * bytes,
   const gchar *data = g_bytes_get_data (bytes, &size);
   GError *error = NULL;
   WtspMessage *msg;
+  gboolean lines_changed, incoming;
+  guint claims = 0;
 
   if (type != SOUP_WEBSOCKET_DATA_TEXT) {
     emit_warning (self, WTSP_SESSION_ERROR_MALFORMED, NULL,
@@ -698,7 +1119,17 @@ on_message (SoupWebsocketConnection * conn, gint type, GBytes * bytes,
       break;
   }
 
+  lines_changed = update_lines (self, msg);
+  incoming = wtsp_message_is_event (msg, "incoming_call") && msg->line >= 0;
+  if (incoming)
+    claims = line_claims (self, msg->line);
+
   g_signal_emit (self, signals[SIGNAL_MESSAGE], 0, msg);
+
+  if (lines_changed)
+    g_signal_emit (self, signals[SIGNAL_LINES_CHANGED], 0);
+  if (incoming)
+    decline_unclaimed (self, msg, claims);
 
   /* Only now: whoever listens has seen the lines before requests flow */
   if (msg->kind == WTSP_MESSAGE_KIND_STATE && !self->stopping
@@ -830,7 +1261,7 @@ connect_attempt (WtspSession * self)
   GUri *uri;
 
   GST_OBJECT_LOCK (self);
-  token = g_strdup (self->token);
+  token = g_strdup (self->login_token);
   /* Re-attaching our own session after a drop: the server may still hold
    * the dead socket and refuse a force=false attach (protocol.md §9) */
   force = self->force || (self->established && self->reconnect_force);
@@ -838,7 +1269,7 @@ connect_attempt (WtspSession * self)
   GST_OBJECT_UNLOCK (self);
 
   uri = build_connect_uri (self->base_uri, token, force);
-  g_free (token);
+  clear_secret (&token);
 
   GST_INFO_OBJECT (self, "connecting to %s (force=%s, attempt %u)",
       self->redacted_uri, force ? "true" : "false", self->attempt);
@@ -885,8 +1316,12 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
   g_clear_object (&self->connect_msg);
 
   if (conn == NULL) {
-    GstStructure *details = gst_structure_new ("wtsp-error",
-        "http-status", G_TYPE_UINT, status, NULL);
+    /* http-status only if the server answered at all: a refused or
+     * dropped TCP connection, or a failed TLS handshake, has none */
+    GstStructure *details = gst_structure_new_empty ("wtsp-error");
+
+    if (status != SOUP_STATUS_NONE)
+      gst_structure_set (details, "http-status", G_TYPE_UINT, status, NULL);
 
     if (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN) {
       fail (self, WTSP_SESSION_ERROR_AUTH, details,
@@ -1095,10 +1530,61 @@ session_thread (gpointer user_data)
   return NULL;
 }
 
+/* The location, checked: a GUri we can connect to, or an error that
+ * names the problem and shows the location (token redacted) */
+static GUri *
+parse_location (const gchar * location, GError ** error)
+{
+  GError *err = NULL;
+  const gchar *scheme, *host;
+  gchar *shown;
+  GUri *uri;
+
+  if (location == NULL || *location == '\0') {
+    g_set_error_literal (error, WTSP_SESSION_ERROR,
+        WTSP_SESSION_ERROR_SETTINGS, "No location set (the signaling "
+        "server's URL, e.g. wss://host/signaling/v1)");
+    return NULL;
+  }
+  uri = g_uri_parse (location, G_URI_FLAGS_ENCODED, &err);
+  if (uri == NULL) {
+    /* GLib's message quotes the location, and so a token in it */
+    g_set_error (error, WTSP_SESSION_ERROR, WTSP_SESSION_ERROR_SETTINGS,
+        "The location is not a valid URL (%s)",
+        err->domain == G_URI_ERROR ? "see the URI syntax" : "unknown error");
+    g_clear_error (&err);
+    return NULL;
+  }
+  scheme = g_uri_get_scheme (uri);
+  if (g_ascii_strcasecmp (scheme, "ws") && g_ascii_strcasecmp (scheme, "wss")) {
+    g_set_error (error, WTSP_SESSION_ERROR, WTSP_SESSION_ERROR_SETTINGS,
+        "The location must be a ws:// or wss:// URL, not %s://", scheme);
+    g_uri_unref (uri);
+    return NULL;
+  }
+  /* libsoup would only complain with a critical, and we would report
+   * a missing handshake seconds later */
+  host = g_uri_get_host (uri);
+  if (host == NULL || *host == '\0') {
+    shown = wtsp_redact_uri (location);
+    g_set_error (error, WTSP_SESSION_ERROR, WTSP_SESSION_ERROR_SETTINGS,
+        "The location %s has no host (expected ws[s]://HOST[:PORT]"
+        "/signaling/v1)", shown);
+    g_free (shown);
+    g_uri_unref (uri);
+    return NULL;
+  }
+  return uri;
+}
+
 /**
  * wtsp_session_start:
  *
  * Checks the settings and starts connecting, on the session's thread.
+ * Settings that cannot work fail here, at once, with an error naming the
+ * problem: no or no usable location (not ws:// or wss://, no host), no
+ * token, an unreadable token or CA file, reconnect-delay-min above
+ * reconnect-delay-max.
  *
  * Returns: %FALSE with @error set if the settings cannot work
  */
@@ -1107,77 +1593,61 @@ wtsp_session_start (WtspSession * self, GError ** error)
 {
   GError *err = NULL;
   GUri *uri;
-  gchar *ca_file, *token, *token_file;
-  const gchar *scheme;
+  gchar *location, *ca_file, *token, *token_file;
+  guint delay_min, delay_max;
 
   g_return_val_if_fail (WTSP_IS_SESSION (self), FALSE);
   g_return_val_if_fail (self->thread == NULL, FALSE);
 
   GST_OBJECT_LOCK (self);
-  if (self->location == NULL) {
-    GST_OBJECT_UNLOCK (self);
-    g_set_error_literal (error, WTSP_SESSION_ERROR,
-        WTSP_SESSION_ERROR_SETTINGS, "No location set (the signaling "
-        "server's URL, e.g. wss://host/signaling/v1)");
-    return FALSE;
-  }
-  uri = g_uri_parse (self->location, G_URI_FLAGS_ENCODED, &err);
-  if (uri == NULL) {
-    /* The message may quote the location, and so a token in it */
-    GST_OBJECT_UNLOCK (self);
-    g_set_error (error, WTSP_SESSION_ERROR, WTSP_SESSION_ERROR_SETTINGS,
-        "The location is not a valid URL (%s)",
-        err->domain == G_URI_ERROR ? "see the URI syntax" : "unknown error");
-    g_clear_error (&err);
-    return FALSE;
-  }
-  scheme = g_uri_get_scheme (uri);
-  if (g_ascii_strcasecmp (scheme, "ws") && g_ascii_strcasecmp (scheme, "wss")) {
-    GST_OBJECT_UNLOCK (self);
-    g_set_error (error, WTSP_SESSION_ERROR, WTSP_SESSION_ERROR_SETTINGS,
-        "The location must be a ws:// or wss:// URL, not %s://", scheme);
-    g_uri_unref (uri);
-    return FALSE;
-  }
+  location = g_strdup (self->location);
+  token = g_strdup (self->token);
   token_file = g_strdup (self->token_file);
   ca_file = g_strdup (self->ca_file);
+  delay_min = self->reconnect_delay_min;
+  delay_max = self->reconnect_delay_max;
   GST_OBJECT_UNLOCK (self);
 
-  /* token, else token-file, else a token in the location's query */
-  token = NULL;
+  uri = parse_location (location, error);
+  g_free (location);
+  if (uri == NULL)
+    goto failed;
+
+  if (delay_min > delay_max) {
+    g_set_error (error, WTSP_SESSION_ERROR, WTSP_SESSION_ERROR_SETTINGS,
+        "reconnect-delay-min (%u ms) is larger than reconnect-delay-max "
+        "(%u ms)", delay_min, delay_max);
+    goto failed;
+  }
+
+  /* token, else token-file, else a token in the location's query; a
+   * token file that cannot be read is an error even beside a token */
   if (token_file) {
-    if (!g_file_get_contents (token_file, &token, NULL, &err)) {
+    gchar *from_file = NULL;
+
+    if (!g_file_get_contents (token_file, &from_file, NULL, &err)) {
       g_set_error (error, WTSP_SESSION_ERROR, WTSP_SESSION_ERROR_SETTINGS,
           "Could not read the token file: %s", err->message);
       g_clear_error (&err);
-      g_uri_unref (uri);
-      g_free (ca_file);
-      g_free (token_file);
-      return FALSE;
+      goto failed;
     }
-    g_strstrip (token);
+    g_strstrip (from_file);
+    if (token == NULL || *token == '\0') {
+      clear_secret (&token);
+      token = from_file;
+    } else {
+      clear_secret (&from_file);
+    }
   }
-  g_free (token_file);
-  if (token == NULL)
+  if (token == NULL || *token == '\0') {
+    clear_secret (&token);
     token = token_from_uri (uri);
-
-  GST_OBJECT_LOCK (self);
-  if (self->token == NULL || *self->token == '\0') {
-    g_free (self->token);
-    self->token = token;
-  } else {
-    g_free (token);
   }
-  token = self->token;
-  GST_OBJECT_UNLOCK (self);
-
   if (token == NULL || *token == '\0') {
     g_set_error_literal (error, WTSP_SESSION_ERROR,
         WTSP_SESSION_ERROR_SETTINGS, "No token set (the session token "
         "the signaling server gave this account)");
-    g_uri_unref (uri);
-    g_free (ca_file);
-    return FALSE;
+    goto failed;
   }
 
   g_clear_object (&self->tls_database);
@@ -1187,12 +1657,11 @@ wtsp_session_start (WtspSession * self, GError ** error)
       g_set_error (error, WTSP_SESSION_ERROR, WTSP_SESSION_ERROR_SETTINGS,
           "Could not load the CA file %s: %s", ca_file, err->message);
       g_clear_error (&err);
-      g_uri_unref (uri);
-      g_free (ca_file);
-      return FALSE;
+      goto failed;
     }
   }
   g_free (ca_file);
+  g_free (token_file);
 
   g_clear_pointer (&self->base_uri, g_uri_unref);
   self->base_uri = uri;
@@ -1204,6 +1673,8 @@ wtsp_session_start (WtspSession * self, GError ** error)
   self->attempt = 0;
 
   GST_OBJECT_LOCK (self);
+  clear_secret (&self->login_token);
+  self->login_token = token;
   g_clear_pointer (&self->state_message, wtsp_message_unref);
   self->keepalive_interval = 0;
   self->context = g_main_context_new ();
@@ -1213,6 +1684,14 @@ wtsp_session_start (WtspSession * self, GError ** error)
   GST_INFO_OBJECT (self, "starting session with %s", self->redacted_uri);
   self->thread = g_thread_new ("wtspsession", session_thread, self);
   return TRUE;
+
+failed:
+  if (uri)
+    g_uri_unref (uri);
+  clear_secret (&token);
+  g_free (token_file);
+  g_free (ca_file);
+  return FALSE;
 }
 
 static gboolean
@@ -1327,29 +1806,68 @@ wtsp_session_invoke (WtspSession * self, GSourceFunc func, gpointer data,
 }
 
 /**
+ * wtsp_session_error_to_string:
+ * @code: a #WtspSessionError
+ *
+ * Returns: the name of @code as the "error" field of the error details
+ *     gives it: settings, connect, auth, tls, handshake, closed,
+ *     reconnect, malformed, link
+ */
+const gchar *
+wtsp_session_error_to_string (gint code)
+{
+  switch (code) {
+    case WTSP_SESSION_ERROR_SETTINGS:
+      return "settings";
+    case WTSP_SESSION_ERROR_CONNECT:
+      return "connect";
+    case WTSP_SESSION_ERROR_AUTH:
+      return "auth";
+    case WTSP_SESSION_ERROR_TLS:
+      return "tls";
+    case WTSP_SESSION_ERROR_HANDSHAKE:
+      return "handshake";
+    case WTSP_SESSION_ERROR_CLOSED:
+      return "closed";
+    case WTSP_SESSION_ERROR_RECONNECT:
+      return "reconnect";
+    case WTSP_SESSION_ERROR_MALFORMED:
+      return "malformed";
+    case WTSP_SESSION_ERROR_LINK:
+      return "link";
+    default:
+      return "unknown";
+  }
+}
+
+/**
  * wtsp_session_post_error:
  * @element: the element the session works for
  * @error: from the session's "error" signal
  * @details: from the same signal
  *
- * Posts the session's failure as @element's error, with the details
- * structure attached: the elements report session failures alike.
+ * Posts the session's failure as @element's error: RESOURCE NOT_AUTHORIZED
+ * for a refused token, else RESOURCE OPEN_READ; the message is the
+ * session's, the debug text the details as a string, and @details itself
+ * is the message's details structure (gst_message_parse_error_details()),
+ * as it is: the elements report session failures alike.
  */
 void
 wtsp_session_post_error (GstElement * element, const GError * error,
     const GstStructure * details)
 {
-  gchar *debug = gst_structure_to_string (details);
+  gint code = error->code == WTSP_SESSION_ERROR_AUTH ?
+      GST_RESOURCE_ERROR_NOT_AUTHORIZED : GST_RESOURCE_ERROR_OPEN_READ;
 
-  if (error->code == WTSP_SESSION_ERROR_AUTH)
-    GST_ELEMENT_ERROR_WITH_DETAILS (element, RESOURCE, NOT_AUTHORIZED,
-        ("%s", error->message), ("%s", debug),
-        ("details", GST_TYPE_STRUCTURE, details, NULL));
-  else
-    GST_ELEMENT_ERROR_WITH_DETAILS (element, RESOURCE, OPEN_READ,
-        ("%s", error->message), ("%s", debug),
-        ("details", GST_TYPE_STRUCTURE, details, NULL));
-  g_free (debug);
+  g_return_if_fail (GST_IS_ELEMENT (element));
+  g_return_if_fail (error != NULL);
+
+  /* What GST_ELEMENT_ERROR_WITH_DETAILS does, without wrapping @details
+   * in a structure of its own */
+  gst_element_message_full_with_details (element, GST_MESSAGE_ERROR,
+      GST_RESOURCE_ERROR, code, g_strdup (error->message),
+      details ? gst_structure_to_string (details) : NULL, __FILE__,
+      GST_FUNCTION, __LINE__, details ? gst_structure_copy (details) : NULL);
 }
 
 /**
@@ -1421,6 +1939,493 @@ wtsp_session_new (void)
   return g_object_new (WTSP_TYPE_SESSION, NULL);
 }
 
+/* Settings */
+
+static gchar *
+dup_token (WtspSession * self)
+{
+  gchar *token;
+
+  GST_OBJECT_LOCK (self);
+  token = g_strdup (self->token);
+  GST_OBJECT_UNLOCK (self);
+  return token;
+}
+
+/**
+ * wtsp_session_settings_equal:
+ * @a: a session
+ * @b: another one
+ * @why: (out) (optional) (transfer full): set when they differ: "NAME
+ *     differs", NAME the first setting that does (in the order
+ *     wtsp_settings_install() installs them). It never shows a value, so
+ *     never a token nor what a token file holds.
+ *
+ * Compares every setting (wtsp_settings_list()): sessions that are equal
+ * here log in to the same server as the same account and behave alike,
+ * so elements may share one. token-file is compared as a path.
+ *
+ * Returns: whether all settings are equal
+ */
+gboolean
+wtsp_session_settings_equal (WtspSession * a, WtspSession * b, gchar ** why)
+{
+  const gchar *const *names = wtsp_settings_list ();
+  GObjectClass *klass;
+  guint i;
+
+  g_return_val_if_fail (WTSP_IS_SESSION (a), FALSE);
+  g_return_val_if_fail (WTSP_IS_SESSION (b), FALSE);
+
+  if (why)
+    *why = NULL;
+  if (a == b)
+    return TRUE;
+
+  klass = G_OBJECT_GET_CLASS (a);
+  for (i = 0; names[i]; i++) {
+    GParamSpec *pspec = g_object_class_find_property (klass, names[i]);
+    gboolean equal;
+
+    if (!(pspec->flags & G_PARAM_READABLE)) {
+      /* The token: write-only, compared here and never shown */
+      gchar *ta = dup_token (a), *tb = dup_token (b);
+
+      equal = g_strcmp0 (ta, tb) == 0;
+      clear_secret (&ta);
+      clear_secret (&tb);
+    } else {
+      GValue va = G_VALUE_INIT, vb = G_VALUE_INIT;
+
+      g_value_init (&va, pspec->value_type);
+      g_value_init (&vb, pspec->value_type);
+      g_object_get_property (G_OBJECT (a), names[i], &va);
+      g_object_get_property (G_OBJECT (b), names[i], &vb);
+      equal = g_param_values_cmp (pspec, &va, &vb) == 0;
+      g_value_unset (&va);
+      g_value_unset (&vb);
+    }
+    if (!equal) {
+      if (why)
+        *why = g_strdup_printf ("%s differs", names[i]);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/**
+ * wtsp_session_new_with_settings:
+ * @settings: a session whose settings to copy
+ *
+ * Returns: (transfer full): a new, stopped session with every setting of
+ *     @settings (token included), and nothing else of it
+ */
+WtspSession *
+wtsp_session_new_with_settings (WtspSession * settings)
+{
+  const gchar *const *names = wtsp_settings_list ();
+  WtspSession *self;
+  guint i;
+
+  g_return_val_if_fail (WTSP_IS_SESSION (settings), NULL);
+
+  self = wtsp_session_new ();
+  for (i = 0; names[i]; i++) {
+    GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS
+        (self), names[i]);
+    GValue value = G_VALUE_INIT;
+
+    if (!(pspec->flags & G_PARAM_READABLE)) {
+      gchar *token = dup_token (settings);
+
+      GST_OBJECT_LOCK (self);
+      clear_secret (&self->token);
+      self->token = token;
+      GST_OBJECT_UNLOCK (self);
+      continue;
+    }
+    g_value_init (&value, pspec->value_type);
+    g_object_get_property (G_OBJECT (settings), names[i], &value);
+    g_object_set_property (G_OBJECT (self), names[i], &value);
+    g_value_unset (&value);
+  }
+  return self;
+}
+
+/* Sharing
+ *
+ * Elements of one pipeline (or of pipelines an application hands the
+ * context to) that log in to the same server as the same account use one
+ * session, one WebSocket: the server holds one connection per session.
+ * The model is souphttpsrc's "gst.soup.session" context. The context
+ * "wtsp.session" holds a "wtsp-sessions" structure:
+ *
+ *   sessions     GstValueArray of WtspSession: every session published
+ *                so far, so that bins of several accounts can share too
+ *   identities   GstValueArray of strings, in the same order:
+ *                wtsp_session_get_identity() of each (a digest that does
+ *                not reveal the token), for logs and applications
+ *
+ * It is not persistent: a pipeline that goes to NULL forgets it (all of
+ * its users have stopped their sessions by then). */
+
+static GstContext *
+context_new (const GValue * sessions, const GValue * identities)
+{
+  GstContext *context = gst_context_new (WTSP_SESSION_CONTEXT_TYPE, FALSE);
+  GstStructure *s = gst_context_writable_structure (context);
+
+  gst_structure_set_name (s, "wtsp-sessions");
+  gst_structure_set_value (s, "sessions", sessions);
+  gst_structure_set_value (s, "identities", identities);
+  return context;
+}
+
+/* A copy of @context (nullable) with @session added */
+static GstContext *
+context_add (GstContext * context, WtspSession * session)
+{
+  GValue sessions = G_VALUE_INIT, identities = G_VALUE_INIT;
+  GValue item = G_VALUE_INIT;
+  const GValue *old;
+  GstContext *result;
+
+  g_value_init (&sessions, GST_TYPE_ARRAY);
+  g_value_init (&identities, GST_TYPE_ARRAY);
+  if (context) {
+    const GstStructure *s = gst_context_get_structure (context);
+
+    old = gst_structure_get_value (s, "sessions");
+    if (old && GST_VALUE_HOLDS_ARRAY (old))
+      g_value_copy (old, &sessions);
+    old = gst_structure_get_value (s, "identities");
+    if (old && GST_VALUE_HOLDS_ARRAY (old))
+      g_value_copy (old, &identities);
+  }
+
+  g_value_init (&item, WTSP_TYPE_SESSION);
+  g_value_set_object (&item, session);
+  gst_value_array_append_and_take_value (&sessions, &item);
+  g_value_init (&item, G_TYPE_STRING);
+  g_value_take_string (&item, wtsp_session_get_identity (session));
+  gst_value_array_append_and_take_value (&identities, &item);
+
+  result = context_new (&sessions, &identities);
+  g_value_unset (&sessions);
+  g_value_unset (&identities);
+  return result;
+}
+
+/**
+ * wtsp_session_context_find:
+ * @context: (nullable): a "wtsp.session" context
+ * @settings: the settings a user wants
+ * @why: (out) (optional) (transfer full): when the context holds sessions
+ *     but none with equal settings, why the closest one (same identity if
+ *     any, else the first) does not fit
+ *
+ * Returns: (transfer full) (nullable): a session of @context whose
+ *     settings equal @settings'
+ */
+WtspSession *
+wtsp_session_context_find (GstContext * context, WtspSession * settings,
+    gchar ** why)
+{
+  const GValue *sessions;
+  gchar *identity, *first_why = NULL, *close_why = NULL;
+  WtspSession *found = NULL;
+  guint i;
+
+  if (why)
+    *why = NULL;
+  if (context == NULL || g_strcmp0 (gst_context_get_context_type (context),
+          WTSP_SESSION_CONTEXT_TYPE) != 0)
+    return NULL;
+  sessions = gst_structure_get_value (gst_context_get_structure (context),
+      "sessions");
+  if (sessions == NULL || !GST_VALUE_HOLDS_ARRAY (sessions))
+    return NULL;
+
+  identity = wtsp_session_get_identity (settings);
+  for (i = 0; i < gst_value_array_get_size (sessions) && !found; i++) {
+    const GValue *v = gst_value_array_get_value (sessions, i);
+    WtspSession *candidate;
+    gchar *differs = NULL, *other;
+
+    if (!G_VALUE_HOLDS (v, WTSP_TYPE_SESSION))
+      continue;
+    candidate = g_value_get_object (v);
+    if (wtsp_session_settings_equal (candidate, settings, &differs)) {
+      found = gst_object_ref (candidate);
+      break;
+    }
+    other = wtsp_session_get_identity (candidate);
+    if (close_why == NULL && g_str_equal (other, identity))
+      close_why = g_strdup (differs);
+    if (first_why == NULL)
+      first_why = g_strdup (differs);
+    g_free (other);
+    g_free (differs);
+  }
+  g_free (identity);
+
+  if (!found && why)
+    *why = close_why ? g_strdup (close_why) : g_strdup (first_why);
+  g_free (close_why);
+  g_free (first_why);
+  return found;
+}
+
+static gboolean
+pad_peer_query (const GValue * item, GValue * value, gpointer user_data)
+{
+  GstPad *pad = g_value_get_object (item);
+
+  if (gst_pad_peer_query (pad, user_data)) {
+    g_value_set_boolean (value, TRUE);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+run_query (GstElement * element, GstQuery * query, GstPadDirection direction)
+{
+  GstIterator *it = direction == GST_PAD_SRC ?
+      gst_element_iterate_src_pads (element) :
+      gst_element_iterate_sink_pads (element);
+  GValue res = G_VALUE_INIT;
+  gboolean found;
+
+  g_value_init (&res, G_TYPE_BOOLEAN);
+  while (gst_iterator_fold (it, pad_peer_query, &res, query) ==
+      GST_ITERATOR_RESYNC)
+    gst_iterator_resync (it);
+  found = g_value_get_boolean (&res);
+  g_value_unset (&res);
+  gst_iterator_free (it);
+  return found;
+}
+
+/* The usual order (GstContext docs): a context already set on @element,
+ * else ask downstream, then upstream, then the bins above (NEED_CONTEXT:
+ * a bin that has one sets it on @element before post returns) */
+static GstContext *
+find_context (GstElement * element)
+{
+  GstContext *context = gst_element_get_context (element,
+      WTSP_SESSION_CONTEXT_TYPE);
+  GstQuery *query;
+
+  if (context)
+    return context;
+
+  query = gst_query_new_context (WTSP_SESSION_CONTEXT_TYPE);
+  if (run_query (element, query, GST_PAD_SRC)
+      || run_query (element, query, GST_PAD_SINK)) {
+    gst_query_parse_context (query, &context);
+    if (context) {
+      GST_DEBUG_OBJECT (element, "a peer has the WTSP sessions");
+      gst_element_set_context (element, context);
+    }
+  }
+  gst_query_unref (query);
+
+  if (context == NULL)
+    gst_element_post_message (element,
+        gst_message_new_need_context (GST_OBJECT (element),
+            WTSP_SESSION_CONTEXT_TYPE));
+  return gst_element_get_context (element, WTSP_SESSION_CONTEXT_TYPE);
+}
+
+/**
+ * wtsp_session_acquire:
+ * @element: the element that needs a session (a call bin, say), from its
+ *     state change to PAUSED (it must chain up set_context)
+ * @settings: a session holding the element's settings (its properties);
+ *     it is never started here, nor published
+ * @why: (out) (optional) (transfer full): set when sessions were there to
+ *     share but none had equal settings: the first setting that differs
+ *     (see wtsp_session_settings_equal()), for the element to log
+ *
+ * Finds the session to use through the "wtsp.session" context: the one
+ * set on @element, else one a peer or a bin above has (query downstream,
+ * upstream, then a NEED_CONTEXT message). A session in it whose settings
+ * equal @settings' is shared. Otherwise a new session with @settings'
+ * settings is made and published: set on @element and posted in a
+ * HAVE_CONTEXT message, which the bins above keep and hand to the next
+ * element that asks. The new session lists the sessions of the context
+ * found before it, so that elements of several accounts share too.
+ *
+ * Then: connect to its signals, wtsp_session_use() it (the first user
+ * starts it), and when done wtsp_session_unuse() it (the last one stops
+ * it), disconnect and unref. Two elements acquiring at the same moment
+ * may each publish a session; both work, one is not shared.
+ *
+ * Returns: (transfer full): the session to use
+ */
+WtspSession *
+wtsp_session_acquire (GstElement * element, WtspSession * settings,
+    gchar ** why)
+{
+  GstContext *context, *published;
+  WtspSession *session;
+  gchar *differs = NULL, *identity;
+
+  g_return_val_if_fail (GST_IS_ELEMENT (element), NULL);
+  g_return_val_if_fail (WTSP_IS_SESSION (settings), NULL);
+
+  if (why)
+    *why = NULL;
+
+  context = find_context (element);
+  session = wtsp_session_context_find (context, settings, &differs);
+  if (session) {
+    GST_DEBUG_OBJECT (element, "sharing the signaling session %"
+        GST_PTR_FORMAT " (%u users so far)", session,
+        wtsp_session_get_n_users (session));
+    if (context)
+      gst_context_unref (context);
+    return session;
+  }
+
+  session = wtsp_session_new_with_settings (settings);
+  identity = wtsp_session_get_identity (session);
+  GST_DEBUG_OBJECT (element, "new signaling session %" GST_PTR_FORMAT
+      " (identity %.12s)%s%s", session, identity,
+      differs ? ", not shared: " : "", differs ? differs : "");
+  g_free (identity);
+
+  published = context_add (context, session);
+  gst_element_set_context (element, published);
+  gst_element_post_message (element,
+      gst_message_new_have_context (GST_OBJECT (element), published));
+
+  if (context)
+    gst_context_unref (context);
+  if (why)
+    *why = differs;
+  else
+    g_free (differs);
+  return session;
+}
+
+/**
+ * wtsp_session_context_query:
+ * @element: an element that acquired a session
+ * @query: a query its pads got
+ *
+ * For an element's query handler: answers a "wtsp.session" context query
+ * with the context @element has, so that peers find it.
+ *
+ * Returns: %TRUE if @query was answered
+ */
+gboolean
+wtsp_session_context_query (GstElement * element, GstQuery * query)
+{
+  const gchar *type;
+  GstContext *context;
+
+  if (GST_QUERY_TYPE (query) != GST_QUERY_CONTEXT
+      || !gst_query_parse_context_type (query, &type)
+      || g_strcmp0 (type, WTSP_SESSION_CONTEXT_TYPE) != 0)
+    return FALSE;
+  context = gst_element_get_context (element, WTSP_SESSION_CONTEXT_TYPE);
+  if (context == NULL)
+    return FALSE;
+  gst_query_set_context (query, context);
+  gst_context_unref (context);
+  return TRUE;
+}
+
+/**
+ * wtsp_session_use:
+ *
+ * Counts a user of @session; the first one starts it.
+ *
+ * Returns: %FALSE with @error set if it had to start and could not (the
+ *     user is not counted then)
+ */
+gboolean
+wtsp_session_use (WtspSession * self, GError ** error)
+{
+  gboolean ok = TRUE;
+  guint users;
+
+  g_return_val_if_fail (WTSP_IS_SESSION (self), FALSE);
+
+  g_mutex_lock (&self->use_lock);
+  while (self->use_busy)
+    g_cond_wait (&self->use_cond, &self->use_lock);
+  if (self->users == 0) {
+    self->use_busy = TRUE;
+    g_mutex_unlock (&self->use_lock);
+    ok = wtsp_session_start (self, error);
+    g_mutex_lock (&self->use_lock);
+    self->use_busy = FALSE;
+    g_cond_broadcast (&self->use_cond);
+  }
+  if (ok)
+    self->users++;
+  users = self->users;
+  g_mutex_unlock (&self->use_lock);
+
+  GST_DEBUG_OBJECT (self, "%s (%u users)", ok ? "one more user" :
+      "could not start", users);
+  return ok;
+}
+
+/**
+ * wtsp_session_unuse:
+ *
+ * One user less; the last one stops @session (wtsp_session_stop(), so
+ * not from the session's own thread). Not from a handler of this
+ * session's signals either.
+ */
+void
+wtsp_session_unuse (WtspSession * self)
+{
+  guint users;
+
+  g_return_if_fail (WTSP_IS_SESSION (self));
+
+  g_mutex_lock (&self->use_lock);
+  while (self->use_busy)
+    g_cond_wait (&self->use_cond, &self->use_lock);
+  g_warn_if_fail (self->users > 0);
+  if (self->users > 0 && --self->users == 0) {
+    self->use_busy = TRUE;
+    g_mutex_unlock (&self->use_lock);
+    wtsp_session_stop (self);
+    g_mutex_lock (&self->use_lock);
+    self->use_busy = FALSE;
+    g_cond_broadcast (&self->use_cond);
+  }
+  users = self->users;
+  g_mutex_unlock (&self->use_lock);
+
+  GST_DEBUG_OBJECT (self, "one user less (%u left)", users);
+}
+
+/**
+ * wtsp_session_get_n_users:
+ *
+ * Returns: how many users wtsp_session_use() counts now
+ */
+guint
+wtsp_session_get_n_users (WtspSession * self)
+{
+  guint users;
+
+  g_return_val_if_fail (WTSP_IS_SESSION (self), 0);
+
+  g_mutex_lock (&self->use_lock);
+  users = self->users;
+  g_mutex_unlock (&self->use_lock);
+  return users;
+}
+
 /* GObject */
 
 static void
@@ -1436,7 +2441,7 @@ wtsp_session_set_property (GObject * object, guint prop_id,
       self->location = g_value_dup_string (value);
       break;
     case PROP_TOKEN:
-      g_free (self->token);
+      clear_secret (&self->token);
       self->token = g_value_dup_string (value);
       break;
     case PROP_TOKEN_FILE:
@@ -1546,6 +2551,9 @@ wtsp_session_dispose (GObject * object)
 {
   WtspSession *self = WTSP_SESSION (object);
 
+  if (self->users)
+    GST_WARNING_OBJECT (self, "disposed with %u users: a user did not call "
+        "wtsp_session_unuse()", self->users);
   wtsp_session_stop (self);
   G_OBJECT_CLASS (wtsp_session_parent_class)->dispose (object);
 }
@@ -1556,9 +2564,8 @@ wtsp_session_finalize (GObject * object)
   WtspSession *self = WTSP_SESSION (object);
 
   g_free (self->location);
-  if (self->token)              /* don't leave the secret in freed memory */
-    memset (self->token, 0, strlen (self->token));
-  g_free (self->token);
+  clear_secret (&self->token);
+  clear_secret (&self->login_token);
   g_free (self->token_file);
   g_free (self->ca_file);
   g_free (self->registration);
@@ -1567,6 +2574,10 @@ wtsp_session_finalize (GObject * object)
   g_clear_pointer (&self->state_message, wtsp_message_unref);
   g_clear_pointer (&self->base_uri, g_uri_unref);
   g_clear_object (&self->tls_database);
+  g_clear_pointer (&self->lines, g_array_unref);
+  g_mutex_clear (&self->lines_lock);
+  g_mutex_clear (&self->use_lock);
+  g_cond_clear (&self->use_cond);
 
   G_OBJECT_CLASS (wtsp_session_parent_class)->finalize (object);
 }
@@ -1574,108 +2585,35 @@ wtsp_session_finalize (GObject * object)
 static void
 wtsp_session_init (WtspSession * self)
 {
-  self->force = DEFAULT_FORCE;
-  self->reconnect_force = DEFAULT_RECONNECT_FORCE;
-  self->tls_validation = DEFAULT_TLS_VALIDATION;
-  self->transaction_timeout = DEFAULT_TRANSACTION_TIMEOUT;
-  self->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
-  self->reconnect_delay_min = DEFAULT_RECONNECT_DELAY_MIN;
-  self->reconnect_delay_max = DEFAULT_RECONNECT_DELAY_MAX;
-  self->max_reconnect_attempts = DEFAULT_MAX_RECONNECT_ATTEMPTS;
-  self->max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
+  self->force = WTSP_DEFAULT_FORCE;
+  self->reconnect_force = WTSP_DEFAULT_RECONNECT_FORCE;
+  self->tls_validation = WTSP_DEFAULT_TLS_VALIDATION;
+  self->transaction_timeout = WTSP_DEFAULT_TRANSACTION_TIMEOUT;
+  self->handshake_timeout = WTSP_DEFAULT_HANDSHAKE_TIMEOUT;
+  self->reconnect_delay_min = WTSP_DEFAULT_RECONNECT_DELAY_MIN;
+  self->reconnect_delay_max = WTSP_DEFAULT_RECONNECT_DELAY_MAX;
+  self->max_reconnect_attempts = WTSP_DEFAULT_MAX_RECONNECT_ATTEMPTS;
+  self->max_message_size = WTSP_DEFAULT_MAX_MESSAGE_SIZE;
   self->state = WTSP_SESSION_STATE_STOPPED;
   g_queue_init (&self->queued);
+  g_mutex_init (&self->lines_lock);
+  g_mutex_init (&self->use_lock);
+  g_cond_init (&self->use_cond);
 }
 
 /**
  * wtsp_session_install_properties:
- * @klass: an object class with the same property ids
- * @first_id: the id the first session property gets in @klass
  *
- * Elements that wrap a session (signalingsrc, webrtccall) show the same
- * properties with the same names, blurbs and defaults: they install them
- * from here and forward them with g_object_set_property.
+ * Deprecated: use wtsp_settings_install(), which returns the next free id
+ * and marks the pspecs so that wtsp_settings_set_property() forwards them
+ * without an id range. Kept for gstwebrtccall.c, which forwards the
+ * WTSP_SESSION_N_SETTINGS ids from @first_id by name.
  */
 void
 wtsp_session_install_properties (GObjectClass * klass, guint first_id,
     gboolean with_state)
 {
-  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
-  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
-  guint id = first_id;
-
-  g_object_class_install_property (klass, id++,
-      g_param_spec_string ("location", "Location",
-          "URL of the signaling server: ws[s]://HOST[:PORT][/tenant/ID]"
-          "/signaling/v1 (token and force are added to its query)",
-          DEFAULT_LOCATION, rw));
-  g_object_class_install_property (klass, id++,
-      g_param_spec_string ("token", "Token",
-          "Session token (a secret: write-only, never logged)",
-          NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS));
-  g_object_class_install_property (klass, id++,
-      g_param_spec_string ("token-file", "Token file",
-          "File holding the session token, read at start (keeps the secret "
-          "off command lines, which GStreamer logs at debug level)",
-          NULL, rw));
-  g_object_class_install_property (klass, id++,
-      g_param_spec_boolean ("force", "Force",
-          "Take the session over from another connection that holds it "
-          "(that one is closed with 4441)", DEFAULT_FORCE, rw));
-  g_object_class_install_property (klass, id++,
-      g_param_spec_boolean ("reconnect-force", "Reconnect with force",
-          "Re-attach with force=true after a drop, since the server may "
-          "still hold our dead socket", DEFAULT_RECONNECT_FORCE, rw));
-  g_object_class_install_property (klass, id++,
-      g_param_spec_boolean ("tls-validation", "TLS validation",
-          "Validate the server's TLS certificate (disable only for tests)",
-          DEFAULT_TLS_VALIDATION, rw));
-  g_object_class_install_property (klass, id++,
-      g_param_spec_string ("ca-file", "CA file",
-          "PEM file of certificate authorities to trust instead of the "
-          "system's", DEFAULT_CA_FILE, rw));
-  g_object_class_install_property (klass, id++,
-      g_param_spec_uint ("transaction-timeout", "Transaction timeout",
-          "Milliseconds to wait for the answer to a request or keepalive",
-          1, G_MAXUINT, DEFAULT_TRANSACTION_TIMEOUT, rw));
-  g_object_class_install_property (klass, id++,
-      g_param_spec_uint ("handshake-timeout", "Handshake timeout",
-          "Milliseconds from connecting to the server's state handshake",
-          1, G_MAXUINT, DEFAULT_HANDSHAKE_TIMEOUT, rw));
-  g_object_class_install_property (klass, id++,
-      g_param_spec_uint ("reconnect-delay-min", "Minimum reconnect delay",
-          "Milliseconds before the first reconnect attempt (doubles with "
-          "each failed attempt, with jitter)", 1, G_MAXUINT,
-          DEFAULT_RECONNECT_DELAY_MIN, rw));
-  g_object_class_install_property (klass, id++,
-      g_param_spec_uint ("reconnect-delay-max", "Maximum reconnect delay",
-          "Largest delay between reconnect attempts, in milliseconds",
-          1, G_MAXUINT, DEFAULT_RECONNECT_DELAY_MAX, rw));
-  g_object_class_install_property (klass, id++,
-      g_param_spec_int ("max-reconnect-attempts", "Max reconnect attempts",
-          "Reconnect attempts after a drop before giving up with an error "
-          "(-1 = keep trying)", -1, G_MAXINT,
-          DEFAULT_MAX_RECONNECT_ATTEMPTS, rw));
-  g_object_class_install_property (klass, id++,
-      g_param_spec_uint ("max-message-size", "Max message size",
-          "Largest message accepted from the server, in bytes (a larger "
-          "one drops the link, which is then reconnected)", 1024, G_MAXINT,
-          DEFAULT_MAX_MESSAGE_SIZE, rw));
-
-  if (!with_state)
-    return;
-  g_object_class_install_property (klass, id++,
-      g_param_spec_enum ("state", "State", "Connection state",
-          WTSP_TYPE_SESSION_STATE, WTSP_SESSION_STATE_STOPPED, ro));
-  g_object_class_install_property (klass, id++,
-      g_param_spec_string ("registration", "Registration",
-          "SIP registration status the server reported: registering, "
-          "registered, registration_failed, unregistering, unregistered",
-          NULL, ro));
-  g_object_class_install_property (klass, id++,
-      g_param_spec_uint ("keepalive-interval", "Keepalive interval",
-          "Milliseconds between keepalives, as the server asked "
-          "(0 before the handshake)", 0, G_MAXUINT, 0, ro));
+  wtsp_settings_install (klass, first_id, with_state);
 }
 
 static void
@@ -1688,7 +2626,9 @@ wtsp_session_class_init (WtspSessionClass * klass)
   gobject_class->dispose = wtsp_session_dispose;
   gobject_class->finalize = wtsp_session_finalize;
 
-  wtsp_session_install_properties (gobject_class, PROP_LOCATION, TRUE);
+  if (wtsp_settings_install (gobject_class, PROP_LOCATION, TRUE) !=
+      PROP_KEEPALIVE_INTERVAL + 1)
+    g_error ("wtspsettings.c and the PROP_ ids of wtspsession.c disagree");
 
   /**
    * WtspSession::message:
@@ -1723,10 +2663,23 @@ wtsp_session_class_init (WtspSessionClass * klass)
   /**
    * WtspSession::error:
    * @error: why the session gave up
-   * @details: "wtsp-error" structure: uri (token redacted), and
-   *     close-code, close-reason or http-status where known
+   * @details: "wtsp-error" structure: error (string, which failure:
+   *     see wtsp_session_error_to_string()), uri (string, token
+   *     redacted), and where known close-code (uint), close-reason
+   *     (string), http-status (uint, only if the server answered HTTP)
    */
   signals[SIGNAL_ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_ERROR,
       GST_TYPE_STRUCTURE);
+
+  /**
+   * WtspSession::lines-changed:
+   *
+   * The server's view of the lines changed (wtsp_session_dup_lines()):
+   * after a state handshake, or a call event, once the "message" signal
+   * for it was emitted. Claims do not emit it.
+   */
+  signals[SIGNAL_LINES_CHANGED] = g_signal_new ("lines-changed",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 0);
 }

@@ -43,6 +43,7 @@ typedef enum
 G_DECLARE_FINAL_TYPE (WtspSession, wtsp_session, WTSP, SESSION, GstObject);
 
 WtspSession *wtsp_session_new (void);
+WtspSession *wtsp_session_new_with_settings (WtspSession * settings);
 
 gboolean wtsp_session_start (WtspSession * session, GError ** error);
 void wtsp_session_stop (WtspSession * session);
@@ -53,17 +54,55 @@ void wtsp_session_send_request (WtspSession * session, JsonObject * request,
 WtspSessionState wtsp_session_get_state (WtspSession * session);
 WtspMessage *wtsp_session_get_state_message (WtspSession * session);
 gboolean wtsp_session_is_current_thread (WtspSession * session);
-gchar *wtsp_session_get_identity (WtspSession * session);
-void wtsp_session_post_error (GstElement * element, const GError * error,
-    const GstStructure * details);
 gboolean wtsp_session_invoke (WtspSession * session, GSourceFunc func,
     gpointer data, GDestroyNotify notify);
 
+/* Settings (the properties themselves: wtspsettings.h) */
+gboolean wtsp_session_settings_equal (WtspSession * a, WtspSession * b,
+    gchar ** why);
+
+/* Lines: the server's, as last known, and who claimed which */
+JsonArray *wtsp_session_dup_lines (WtspSession * session);
+guint wtsp_session_get_n_lines (WtspSession * session);
+gint wtsp_session_claim_line (WtspSession * session, gint line,
+    gpointer owner);
+void wtsp_session_release_line (WtspSession * session, gint line,
+    gpointer owner);
+gpointer wtsp_session_get_line_owner (WtspSession * session, gint line);
+void wtsp_session_set_decline_unclaimed (WtspSession * session,
+    gboolean decline);
+
+/* Sharing between elements through a GstContext */
+#define WTSP_SESSION_CONTEXT_TYPE "wtsp.session"
+
+WtspSession *wtsp_session_acquire (GstElement * element,
+    WtspSession * settings, gchar ** why);
+gboolean wtsp_session_use (WtspSession * session, GError ** error);
+void wtsp_session_unuse (WtspSession * session);
+guint wtsp_session_get_n_users (WtspSession * session);
+gboolean wtsp_session_context_query (GstElement * element, GstQuery * query);
+WtspSession *wtsp_session_context_find (GstContext * context,
+    WtspSession * settings, gchar ** why);
+
+/* Errors */
+void wtsp_session_post_error (GstElement * element, const GError * error,
+    const GstStructure * details);
+const gchar *wtsp_session_error_to_string (gint code);
+
 gchar *wtsp_redact_uri (const gchar * uri);
+
+/* A digest of location, token and token-file, safe to log: the
+ * "identities" of the context, and gstwebrtccall.c's pool key until it
+ * moves to wtsp_session_acquire() */
+gchar *wtsp_session_get_identity (WtspSession * session);
+
+/* Deprecated: for gstwebrtccall.c until it moves to wtspsettings.h.
+ * Installs what wtsp_settings_install() does. */
 void wtsp_session_install_properties (GObjectClass * klass, guint first_id,
     gboolean with_state);
 
-/* Number of properties wtsp_session_install_properties() installs */
+/* Number of properties wtsp_settings_install() installs: the settings,
+ * and the state with with_state (checked against the table there) */
 #define WTSP_SESSION_N_SETTINGS 13
 #define WTSP_SESSION_N_STATE 3
 

@@ -100,6 +100,28 @@ wait_problem (Client * c, GstMessageType type)
   return text;
 }
 
+/* The details of an ERROR as docs/signalingsrc.md shows them: one flat
+ * "wtsp-error" structure with error and uri, then what is known */
+static const GstStructure *
+check_details (GstMessage * m, const gchar * error)
+{
+  const GstStructure *details = NULL;
+  const gchar *uri;
+
+  fail_unless_equals_int (GST_MESSAGE_TYPE (m), GST_MESSAGE_ERROR);
+  gst_message_parse_error_details (m, &details);
+  fail_unless (details != NULL, "no details");
+  fail_unless (gst_structure_has_name (details, "wtsp-error"), "%"
+      GST_PTR_FORMAT, details);
+  fail_if (gst_structure_has_field (details, "details"), "nested: %"
+      GST_PTR_FORMAT, details);
+  fail_unless_equals_string (gst_structure_get_string (details, "error"),
+      error);
+  uri = gst_structure_get_string (details, "uri");
+  fail_unless (uri != NULL && strstr (uri, "token=***") != NULL, "%s", uri);
+  return details;
+}
+
 static void
 assert_result (GstStructure * reply, const gchar * result)
 {
@@ -451,14 +473,28 @@ GST_START_TEST (test_refused_token)
   WtspTestServer *server = wtsp_test_server_start ("--user", "alice=1001",
       NULL);
   Client *c = client_new (server, "mallory", NULL);
+  const GstStructure *details;
+  GstMessage *m;
   gchar *text;
+  guint status;
 
   client_play (c);
-  text = wait_problem (c, GST_MESSAGE_ERROR);
+  m = wtsp_test_wait_type (c->bus, GST_MESSAGE_ERROR, WAIT_MS);
+  fail_unless (m != NULL);
+  text = wtsp_test_message_text (m);
   fail_unless (strstr (text, "refused the token") != NULL, "%s", text);
   fail_unless (strstr (text, "401") != NULL, "%s", text);
   fail_unless (strstr (text, "mallory") == NULL, "token leaked: %s", text);
   g_free (text);
+
+  details = check_details (m, "auth");
+  fail_unless (gst_structure_get_uint (details, "http-status", &status));
+  fail_unless_equals_int (status, 401);
+  fail_if (gst_structure_has_field (details, "close-code"));
+  text = gst_structure_to_string (details);
+  fail_unless (strstr (text, "mallory") == NULL, "token leaked: %s", text);
+  g_free (text);
+  gst_message_unref (m);
 
   client_free (c);
   wtsp_test_server_free (server);
@@ -705,10 +741,23 @@ GST_START_TEST (test_bad_settings)
     const gchar *location;
     const gchar *token;
     const gchar *named;
+    const gchar *prop;          /* and its value, set too */
+    const gchar *value;
   } rows[] = {
     {NULL, "alice", "No location"},
+    {"", "alice", "No location"},
     {"http://127.0.0.1:1/signaling/v1", "alice", "ws:// or wss://"},
     {"ws://127.0.0.1:1/signaling/v1", NULL, "No token"},
+    {"ws://127.0.0.1:1/signaling/v1", "", "No token"},
+    /* libsoup would only print a critical, then no handshake in 10 s */
+    {"ws://", "alice", "The location ws:// has no host"},
+    {"wss:///signaling/v1", "alice", "wss:///signaling/v1 has no host"},
+    {"ws://:8080/signaling/v1?token=s3cret", NULL, "?token=*** has no host"},
+    {"ws://127.0.0.1:1/signaling/v1", "alice",
+        "reconnect-delay-min (100 ms) is larger than reconnect-delay-max "
+          "(50 ms)", "reconnect-delay-max", "50"},
+    {"ws://127.0.0.1:1/signaling/v1", "alice", "Could not read the token "
+          "file", "token-file", "/nonexistent/token"},
     {"ws://127.0.0.1:1/signaling/v1", "alice", "Could not connect"},
   };
   guint i;
@@ -724,13 +773,25 @@ GST_START_TEST (test_bad_settings)
     gst_bin_add_many (GST_BIN (pipeline), src, sink, NULL);
     gst_element_link (src, sink);
     g_object_set (src, "location", rows[i].location, "token", rows[i].token,
-        NULL);
+        "reconnect-delay-min", 100, NULL);
+    if (rows[i].prop)
+      gst_util_set_object_arg (G_OBJECT (src), rows[i].prop, rows[i].value);
     gst_element_set_state (pipeline, GST_STATE_PLAYING);
-    m = wtsp_test_wait_type (bus, GST_MESSAGE_ERROR, WAIT_MS);
+    /* at once, not after a timeout */
+    m = wtsp_test_wait_type (bus, GST_MESSAGE_ERROR, 2000);
     fail_unless (m != NULL, "row %u: no error", i);
     text = wtsp_test_message_text (m);
     fail_unless (strstr (text, rows[i].named) != NULL, "row %u: %s", i, text);
+    fail_unless (strstr (text, "s3cret") == NULL, "row %u: %s", i, text);
     g_free (text);
+    if (i == G_N_ELEMENTS (rows) - 1) {
+      /* refused: no HTTP response, so no http-status */
+      const GstStructure *details = check_details (m, "connect");
+
+      fail_if (gst_structure_has_field (details, "http-status"), "%"
+          GST_PTR_FORMAT, details);
+      fail_if (gst_structure_has_field (details, "close-code"));
+    }
     gst_message_unref (m);
     gst_element_set_state (pipeline, GST_STATE_NULL);
     gst_object_unref (bus);
@@ -802,10 +863,23 @@ GST_START_TEST (test_close_codes)
 
   g_signal_emit_by_name (c->src, "request", "{\"request\":\"debug_close\","
       "\"code\":4302,\"reason\":\"unregistered\"}", NULL);
-  text = wait_problem (c, GST_MESSAGE_ERROR);
+  m = wtsp_test_wait_type (c->bus, GST_MESSAGE_ERROR, WAIT_MS);
+  fail_unless (m != NULL);
+  text = wtsp_test_message_text (m);
   fail_unless (strstr (text, "4302") != NULL, "%s", text);
   fail_unless (strstr (text, "unregistered") != NULL, "%s", text);
   g_free (text);
+  {
+    const GstStructure *details = check_details (m, "closed");
+    guint code;
+
+    fail_unless (gst_structure_get_uint (details, "close-code", &code));
+    fail_unless_equals_int (code, 4302);
+    fail_unless_equals_string (gst_structure_get_string (details,
+            "close-reason"), "unregistered");
+    fail_if (gst_structure_has_field (details, "http-status"));
+  }
+  gst_message_unref (m);
 
   client_free (c);
   wtsp_test_server_free (server);
@@ -865,6 +939,105 @@ GST_START_TEST (test_reconnect_lists_calls)
   g_free (escaped);
   client_free (alice);
   client_free (bob);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
+static void
+on_notify_lines (GObject * src, GParamSpec * pspec, gint * count)
+{
+  g_atomic_int_inc (count);
+}
+
+/* notify::lines follows the wtsp-message on the bus: wait for it */
+static void
+wait_notified (gint * count, gint expected)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_MS * 1000;
+
+  while (g_atomic_int_get (count) < expected
+      && g_get_monotonic_time () < deadline)
+    g_usleep (1000);
+  fail_unless_equals_int (g_atomic_int_get (count), expected);
+}
+
+static void
+inject_event (Client * c, const gchar * event, const gchar * type)
+{
+  gchar *json = g_strdup_printf ("{\"request\":\"debug_event\","
+      "\"event\":%s}", event);
+  GstStructure *r = wtsp_test_request (c->src, json, WAIT_MS);
+
+  assert_result (r, "ack");
+  gst_structure_free (r);
+  gst_message_unref (wait_event (c, type));
+  g_free (json);
+}
+
+static void
+assert_lines (Client * c, const gchar * expected)
+{
+  gchar *lines;
+
+  g_object_get (c->src, "lines", &lines, NULL);
+  fail_unless_equals_string (lines, expected);
+  g_free (lines);
+}
+
+/* The lines property, kept by the session: call events update the call
+ * a line shows; events for calls no line shows make up nothing */
+GST_START_TEST (test_lines_property)
+{
+  WtspTestServer *server = wtsp_test_server_start ("--debug-requests", NULL);
+  Client *c = client_new (server, "alice", NULL);
+  GstMessage *m;
+  gint notified = 0, before;
+  gchar *lines;
+
+  g_object_get (c->src, "lines", &lines, NULL);
+  fail_unless (lines == NULL, "%s", lines);
+  g_signal_connect (c->src, "notify::lines", G_CALLBACK (on_notify_lines),
+      &notified);
+  client_play (c);
+  m = wtsp_test_wait_element (c->bus, "wtsp-connection", "state", "ready",
+      WAIT_MS);
+  fail_unless (m != NULL);
+  gst_message_unref (m);
+  assert_lines (c, "[null,null]");
+  wait_notified (&notified, 1);
+
+  inject_event (c, "{\"event\":\"incoming_call\",\"line\":1,"
+      "\"call_id\":\"X\",\"caller\":\"bob\",\"callee\":\"alice\"}",
+      "incoming_call");
+  assert_lines (c, "[null,{\"call_id\":\"X\",\"state\":\"incoming_call\"}]");
+  before = 2;
+  wait_notified (&notified, before);
+
+  /* Unknown calls, missed calls, the guest line: nothing changes */
+  inject_event (c, "{\"event\":\"accepted\",\"line\":0,"
+      "\"call_id\":\"Y\"}", "accepted");
+  inject_event (c, "{\"event\":\"hangup\",\"line\":1,\"call_id\":\"Y\","
+      "\"code\":200}", "hangup");
+  inject_event (c, "{\"event\":\"missed_call\",\"line\":1,"
+      "\"call_id\":\"X\",\"caller\":\"carol\",\"callee\":\"alice\"}",
+      "missed_call");
+  inject_event (c, "{\"event\":\"missed_call\",\"line\":null,"
+      "\"call_id\":\"W\",\"caller\":\"carol\",\"callee\":\"alice\"}",
+      "missed_call");
+  assert_lines (c, "[null,{\"call_id\":\"X\",\"state\":\"incoming_call\"}]");
+  fail_unless_equals_int (g_atomic_int_get (&notified), before);
+
+  inject_event (c, "{\"event\":\"accepted\",\"line\":1,"
+      "\"call_id\":\"X\"}", "accepted");
+  assert_lines (c, "[null,{\"call_id\":\"X\",\"state\":\"accepted\"}]");
+  inject_event (c, "{\"event\":\"hangup\",\"line\":1,\"call_id\":\"X\","
+      "\"code\":200}", "hangup");
+  assert_lines (c, "[null,null]");
+  wait_notified (&notified, before + 2);
+
+  g_signal_handlers_disconnect_by_data (c->src, &notified);
+  client_free (c);
   wtsp_test_server_free (server);
 }
 
@@ -949,6 +1122,7 @@ signalingsrc_suite (void)
   tcase_add_test (tc, test_registration_failed);
   tcase_add_test (tc, test_close_codes);
   tcase_add_test (tc, test_reconnect_lists_calls);
+  tcase_add_test (tc, test_lines_property);
   tcase_add_test (tc, test_tls);
   return s;
 }

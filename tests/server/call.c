@@ -52,11 +52,10 @@
 #endif
 
 #include "server.h"
+#include "wtspsdp.h"
 
 #include <string.h>
-#include <gst/sdp/sdp.h>
 
-#define CALL_ID_LENGTH 24
 #define REFER_ID_LENGTH 16
 
 /* --no-trickle: how long an offer or answer waits for the end of its
@@ -151,20 +150,6 @@ call_state_name (CallState state)
   return names[state];
 }
 
-gchar *
-random_id (guint length)
-{
-  static const gchar chars[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  gchar *id = g_malloc (length + 1);
-  guint i;
-
-  for (i = 0; i < length; i++)
-    id[i] = chars[g_random_int_range (0, sizeof (chars) - 1)];
-  id[length] = '\0';
-  return id;
-}
-
 static const gchar *
 sip_reason (gint code)
 {
@@ -198,17 +183,6 @@ sip_reason (gint code)
 
 /* SDP, for --no-trickle */
 
-static gboolean
-media_has_attribute (const GstSDPMedia * media, const gchar * key)
-{
-  guint i;
-
-  for (i = 0; i < gst_sdp_media_attributes_len (media); i++)
-    if (g_strcmp0 (gst_sdp_media_get_attribute (media, i)->key, key) == 0)
-      return TRUE;
-  return FALSE;
-}
-
 /* An SDP that says a=end-of-candidates already carries all of them: a
  * client that gathers before it offers has nothing more to trickle */
 static gboolean
@@ -225,7 +199,7 @@ sdp_has_end_of_candidates (const gchar * text)
             "end-of-candidates") == 0)
       found = TRUE;
   for (i = 0; !found && i < gst_sdp_message_medias_len (sdp); i++)
-    found = media_has_attribute (gst_sdp_message_get_media (sdp, i),
+    found = wtsp_sdp_media_has_attribute (gst_sdp_message_get_media (sdp, i),
         "end-of-candidates");
   gst_sdp_message_free (sdp);
   return found;
@@ -250,30 +224,6 @@ sdp_ice_ufrag (const gchar * text)
   result = g_strdup (ufrag);
   gst_sdp_message_free (sdp);
   return result;
-}
-
-/* The media section a trickled candidate belongs to: by its sdpMid if a
- * section has that a=mid, else by sdpMLineIndex */
-static gint
-candidate_media (GstSDPMessage * sdp, JsonObject * candidate)
-{
-  JsonNode *node;
-  guint i, n = gst_sdp_message_medias_len (sdp);
-
-  node = json_object_get_member (candidate, "sdpMid");
-  if (node && JSON_NODE_HOLDS_VALUE (node)) {
-    const gchar *mid = json_node_get_string (node);
-
-    for (i = 0; i < n; i++)
-      if (g_strcmp0 (gst_sdp_media_get_attribute_val (gst_sdp_message_get_media
-                  (sdp, i), "mid"), mid) == 0)
-        return i;
-  }
-  node = json_object_get_member (candidate, "sdpMLineIndex");
-  if (node && JSON_NODE_HOLDS_VALUE (node) && json_node_get_int (node) >= 0
-      && json_node_get_int (node) < n)
-    return json_node_get_int (node);
-  return -1;
 }
 
 /* The candidate line of a trickled candidate; NULL for an end marker */
@@ -308,7 +258,8 @@ sdp_add_candidates (Server * server, const gchar * text, GPtrArray * candidates)
 
     if (line == NULL)
       continue;
-    media = candidate_media (sdp, json_node_get_object (node));
+    /* sdpMid first, then sdpMLineIndex: as the element reads them */
+    media = wtsp_sdp_candidate_mline (sdp, json_node_get_object (node));
     if (media < 0) {
       server_log (server, "candidate \"%s\" matches no media section", line);
       continue;
@@ -323,7 +274,7 @@ sdp_add_candidates (Server * server, const gchar * text, GPtrArray * candidates)
   for (i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
     GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (sdp, i);
 
-    if (!media_has_attribute (media, "end-of-candidates"))
+    if (!wtsp_sdp_media_has_attribute (media, "end-of-candidates"))
       gst_sdp_media_add_attribute (media, "end-of-candidates", "");
   }
 
@@ -801,7 +752,7 @@ call_route (Call * call, JsonObject * offer)
     return;
   }
 
-  call_id = random_id (CALL_ID_LENGTH);
+  call_id = wtsp_random_id (WTSP_CALL_ID_LENGTH);
   line = session_find_free_line (session);
   if (line < 0) {
     server_log (server, "[%s] call %s: every line of \"%s\" is busy",
@@ -1305,7 +1256,7 @@ handle_transfer (Client * client, WtspMessage * req, Leg * leg)
   client_respond_ack (client, req, leg);
   leg_send_simple (leg, "transferring");
 
-  refer_id = random_id (REFER_ID_LENGTH);
+  refer_id = wtsp_random_id (REFER_ID_LENGTH);
   refer = g_new0 (Refer, 1);
   refer->referrer_token = g_strdup (leg->session->token);
   refer->referrer_call_id = g_strdup (leg->call_id);

@@ -192,6 +192,30 @@ debug_event (Client * client, WtspMessage * req)
   client_send_object (client, event);
 }
 
+/* What the tests cannot see from the client side: how many WebSockets
+ * the server took (sessions shared by several elements use one) */
+static void
+debug_connections (Client * client, WtspMessage * req)
+{
+  Server *server = client->server;
+  JsonObject *ack = wtsp_response_new_ack (req->transaction, req->line,
+      req->call_id);
+  guint open = 0;
+  GList *l;
+
+  for (l = server->clients; l; l = l->next) {
+    Client *c = l->data;
+
+    if (!c->closed && soup_websocket_connection_get_state (c->conn) ==
+        SOUP_WEBSOCKET_STATE_OPEN)
+      open++;
+  }
+  json_object_set_int_member (ack, "accepted", server->accepted);
+  json_object_set_int_member (ack, "open", open);
+  client_send_object (client, ack);
+  json_object_unref (ack);
+}
+
 static const struct
 {
   const gchar *type;
@@ -205,6 +229,7 @@ static const struct
   {"debug_close", debug_close},
   {"debug_ignore_keepalives", debug_ignore_keepalives},
   {"debug_event", debug_event},
+  {"debug_connections", debug_connections},
 };
 
 /* Returns: FALSE if @req is no debug request */

@@ -47,6 +47,7 @@ struct _Server
   GList *clients;               /* every Client, open or closing */
   GList *calls;                 /* every Call */
   GHashTable *refers;           /* refer_id -> Refer (call.c) */
+  guint accepted;               /* WebSockets opened since the start */
   gboolean stopping;
 };
 
@@ -131,7 +132,6 @@ void call_leg_free (Leg * leg);
 void call_end_for_leg (Leg * leg, gint code, const gchar * reason);
 void server_end_all_calls (Server * server);
 void server_free_refers (Server * server);
-gchar *random_id (guint length);
 
 /* debug.c */
 gboolean debug_handle_request (Client * client, WtspMessage * req);

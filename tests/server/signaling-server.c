@@ -117,6 +117,9 @@
  *                                 them
  *   debug_event {event}           ack, then send the object `event` as it
  *                                 is (any event, valid or not)
+ *   debug_connections             ack with "accepted" (WebSockets opened
+ *                                 since the server started, refused ones
+ *                                 included) and "open" (open now)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -645,6 +648,7 @@ websocket_handler (SoupServer * soup, SoupServerMessage * msg,
   client->error_id = g_signal_connect (conn, "error",
       G_CALLBACK (on_error), client);
   server->clients = g_list_prepend (server->clients, client);
+  server->accepted++;
 
   soup_websocket_connection_set_max_incoming_payload_size (conn,
       WTSP_DEFAULT_MAX_MESSAGE_SIZE);

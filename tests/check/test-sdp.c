@@ -1,0 +1,254 @@
+/* Unit tests for gst/wtspsdp.c: the SDP and id helpers the call element
+ * and the reference server share.
+ *
+ * Table-driven: one row per question and the answer it must get.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include <gst/check/gstcheck.h>
+#include "wtspsdp.h"
+
+/* Four m-lines: an audio one, a BUNDLE-only video one (port 0, not
+ * rejected), a rejected video one, and one without a mid */
+#define TEST_SDP \
+  "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n" \
+  "a=group:BUNDLE a0 v1\r\n" \
+  "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\n" \
+  "a=rtpmap:111 opus/48000/2\r\na=mid:a0\r\na=sendrecv\r\n" \
+  "a=end-of-candidates\r\n" \
+  "m=video 0 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n" \
+  "a=rtpmap:96 VP8/90000\r\na=mid:v1\r\na=bundle-only\r\na=recvonly\r\n" \
+  "m=video 0 UDP/TLS/RTP/SAVPF 97\r\nc=IN IP4 0.0.0.0\r\n" \
+  "a=rtpmap:97 H264/90000\r\na=mid:v2\r\na=inactive\r\n" \
+  "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n" \
+  "c=IN IP4 0.0.0.0\r\na=sctp-port:5000\r\n"
+
+static GstSDPMessage *
+parse_sdp (void)
+{
+  GstSDPMessage *sdp;
+
+  fail_unless_equals_int (gst_sdp_message_new_from_text (TEST_SDP, &sdp),
+      GST_SDP_OK);
+  fail_unless_equals_int (gst_sdp_message_medias_len (sdp), 4);
+  return sdp;
+}
+
+static JsonObject *
+parse_object (const gchar * json)
+{
+  JsonNode *node = json_from_string (json, NULL);
+  JsonObject *object;
+
+  fail_unless (node != NULL && JSON_NODE_HOLDS_OBJECT (node), "%s", json);
+  object = json_object_ref (json_node_get_object (node));
+  json_node_unref (node);
+  return object;
+}
+
+GST_START_TEST (test_media_attributes)
+{
+  static const struct
+  {
+    guint mline;
+    const gchar *key;
+    gboolean has;
+  } rows[] = {
+    {0, "mid", TRUE},
+    {0, "sendrecv", TRUE},
+    {0, "end-of-candidates", TRUE},     /* an attribute without a value */
+    {0, "recvonly", FALSE},
+    {0, "group", FALSE},        /* a session attribute, not a media one */
+    {1, "bundle-only", TRUE},
+    {1, "recvonly", TRUE},
+    {1, "sendrecv", FALSE},
+    {2, "inactive", TRUE},
+    {2, "bundle-only", FALSE},
+    {3, "sctp-port", TRUE},
+    {3, "mid", FALSE},
+    {3, "", FALSE},
+  };
+  GstSDPMessage *sdp = parse_sdp ();
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (rows); i++)
+    fail_unless_equals_int (wtsp_sdp_media_has_attribute
+        (gst_sdp_message_get_media (sdp, rows[i].mline), rows[i].key),
+        rows[i].has);
+  gst_sdp_message_free (sdp);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_media_rejected)
+{
+  static const gboolean rejected[] = {
+    FALSE,                      /* port 9 */
+    FALSE,                      /* port 0, a=bundle-only: in the BUNDLE */
+    TRUE,                       /* port 0 */
+    FALSE,                      /* port 9, no mid */
+  };
+  GstSDPMessage *sdp = parse_sdp ();
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (rejected); i++)
+    fail_unless_equals_int (wtsp_sdp_media_rejected
+        (gst_sdp_message_get_media (sdp, i)), rejected[i]);
+  gst_sdp_message_free (sdp);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_mids)
+{
+  static const struct
+  {
+    const gchar *mid;
+    gint mline;
+  } by_mid[] = {
+    {"a0", 0}, {"v1", 1}, {"v2", 2}, {"zz", -1}, {"", -1}, {"A0", -1},
+    {NULL, -1},
+  };
+  static const struct
+  {
+    guint mline;
+    const gchar *mid;
+  } by_mline[] = {
+    {0, "a0"}, {1, "v1"}, {2, "v2"}, {3, NULL}, {4, NULL}, {G_MAXUINT, NULL},
+  };
+  GstSDPMessage *sdp = parse_sdp ();
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (by_mid); i++) {
+    fail_unless_equals_int (wtsp_sdp_mline_for_mid (sdp, by_mid[i].mid),
+        by_mid[i].mline);
+    fail_unless_equals_int (wtsp_sdp_mline_for_mid (NULL, by_mid[i].mid), -1);
+  }
+  for (i = 0; i < G_N_ELEMENTS (by_mline); i++) {
+    fail_unless_equals_string (wtsp_sdp_mid_for_mline (sdp,
+            by_mline[i].mline), by_mline[i].mid);
+    fail_unless (wtsp_sdp_mid_for_mline (NULL, by_mline[i].mline) == NULL);
+  }
+  gst_sdp_message_free (sdp);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_candidate_mline)
+{
+  static const struct
+  {
+    const gchar *candidate;
+    gboolean with_sdp;          /* FALSE: the SDP is not known yet */
+    gint mline;
+  } rows[] = {
+    /* JSEP: sdpMid first when a section has it */
+    {"{\"candidate\":\"c\",\"sdpMid\":\"v1\",\"sdpMLineIndex\":0}", TRUE, 1},
+    {"{\"candidate\":\"c\",\"sdpMid\":\"a0\",\"sdpMLineIndex\":2}", TRUE, 0},
+    {"{\"candidate\":\"c\",\"sdpMid\":\"v2\"}", TRUE, 2},
+    {"{\"candidate\":\"c\",\"sdpMid\":\"a0\",\"sdpMLineIndex\":null}", TRUE,
+        0},
+    /* else sdpMLineIndex, if the SDP has that section */
+    {"{\"candidate\":\"c\",\"sdpMLineIndex\":3}", TRUE, 3},
+    {"{\"candidate\":\"c\",\"sdpMid\":null,\"sdpMLineIndex\":1}", TRUE, 1},
+    {"{\"candidate\":\"c\",\"sdpMid\":\"zz\",\"sdpMLineIndex\":2}", TRUE, 2},
+    {"{\"candidate\":\"c\",\"sdpMLineIndex\":4}", TRUE, -1},
+    {"{\"candidate\":\"c\",\"sdpMLineIndex\":-1}", TRUE, -1},
+    {"{\"candidate\":\"c\",\"sdpMLineIndex\":4294967296}", TRUE, -1},
+    /* neither */
+    {"{\"candidate\":\"c\",\"sdpMid\":\"zz\"}", TRUE, -1},
+    {"{\"candidate\":\"c\"}", TRUE, -1},
+    {"{\"completed\":true}", TRUE, -1},
+    {"{\"candidate\":\"c\",\"sdpMid\":null,\"sdpMLineIndex\":null}", TRUE, -1},
+    /* members of the wrong type count as absent */
+    {"{\"candidate\":\"c\",\"sdpMid\":0,\"sdpMLineIndex\":\"1\"}", TRUE, -1},
+    {"{\"candidate\":\"c\",\"sdpMid\":[\"a0\"],\"sdpMLineIndex\":1.0}", TRUE,
+        -1},
+    /* no SDP yet: no mid can be known; an index is taken as it is */
+    {"{\"candidate\":\"c\",\"sdpMid\":\"a0\",\"sdpMLineIndex\":7}", FALSE, 7},
+    {"{\"candidate\":\"c\",\"sdpMid\":\"a0\"}", FALSE, -1},
+    {"{\"candidate\":\"c\",\"sdpMLineIndex\":-3}", FALSE, -1},
+  };
+  GstSDPMessage *sdp = parse_sdp ();
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (rows); i++) {
+    JsonObject *candidate = parse_object (rows[i].candidate);
+    gint mline = wtsp_sdp_candidate_mline (rows[i].with_sdp ? sdp : NULL,
+        candidate);
+
+    fail_unless (mline == rows[i].mline, "row %u %s%s: m-line %d, not %d", i,
+        rows[i].candidate, rows[i].with_sdp ? "" : " (no SDP)", mline,
+        rows[i].mline);
+    json_object_unref (candidate);
+  }
+  gst_sdp_message_free (sdp);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_random_id)
+{
+  static const guint lengths[] = { 0, 1, 16, WTSP_CALL_ID_LENGTH, 200 };
+  GHashTable *seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      NULL);
+  guint i, j;
+
+  for (i = 0; i < G_N_ELEMENTS (lengths); i++) {
+    gchar *id = wtsp_random_id (lengths[i]);
+
+    fail_unless_equals_int (strlen (id), lengths[i]);
+    for (j = 0; j < lengths[i]; j++)
+      fail_unless (g_ascii_isalnum (id[j]), "%s: '%c' is not alphanumeric",
+          id, id[j]);
+    g_free (id);
+  }
+
+  /* 62^24 ids: 1000 of them never collide, and use the whole alphabet */
+  for (i = 0; i < 1000; i++) {
+    gchar *id = wtsp_random_id (WTSP_CALL_ID_LENGTH);
+
+    fail_if (g_hash_table_contains (seen, id), "%s twice", id);
+    g_hash_table_add (seen, id);
+  }
+  {
+    GHashTableIter iter;
+    gpointer key;
+    gboolean chars[128] = { FALSE, };
+    guint n = 0;
+
+    g_hash_table_iter_init (&iter, seen);
+    while (g_hash_table_iter_next (&iter, &key, NULL))
+      for (j = 0; ((gchar *) key)[j]; j++)
+        chars[(guchar) ((gchar *) key)[j]] = TRUE;
+    for (j = 0; j < 128; j++)
+      n += chars[j];
+    fail_unless_equals_int (n, 62);
+  }
+  g_hash_table_unref (seen);
+}
+
+GST_END_TEST;
+
+static Suite *
+sdp_suite (void)
+{
+  Suite *s = suite_create ("sdp");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_media_attributes);
+  tcase_add_test (tc, test_media_rejected);
+  tcase_add_test (tc, test_mids);
+  tcase_add_test (tc, test_candidate_mline);
+  tcase_add_test (tc, test_random_id);
+  return s;
+}
+
+GST_CHECK_MAIN (sdp);
