@@ -382,8 +382,7 @@ GST_START_TEST (test_offer_caps)
     gint pt = -1, rate = 0;
 
     fail_unless (gst_structure_has_name (s, "application/x-rtp"));
-    fail_unless_equals_string (gst_structure_get_string (s, "media"),
-        c->media);
+    fail_unless_equals_string (gst_structure_get_string (s, "media"), c->media);
     fail_unless (gst_structure_get_int (s, "payload", &pt));
     fail_unless (gst_structure_get_int (s, "clock-rate", &rate) && rate > 0);
     g_string_append_printf (got, "%s%s/%d", i ? " " : "",
@@ -413,8 +412,7 @@ codecs_suite (void)
       "webrtccall codecs (test)");
   suite_add_tcase (s, tc);
   tcase_add_loop_test (tc, test_choose, 0, G_N_ELEMENTS (choose_cases));
-  tcase_add_loop_test (tc, test_negotiated, 0,
-      G_N_ELEMENTS (negotiated_cases));
+  tcase_add_loop_test (tc, test_negotiated, 0, G_N_ELEMENTS (negotiated_cases));
   tcase_add_loop_test (tc, test_offer_caps, 0, G_N_ELEMENTS (offer_cases));
   return s;
 }
