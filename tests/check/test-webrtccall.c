@@ -5,6 +5,13 @@
  * the server listens on n0 (10.99.0.1) and every call's media crosses the
  * veth pair n0/n1 of a network namespace of the test's own.
  *
+ * With WTSP_TEST_SIGNALING_ONLY=1 the same binary runs only the cases
+ * that need no ICE and no media (declined, busy, unknown number, missed
+ * calls, failed connections), against a server on 127.0.0.1, outside any
+ * namespace and without root: meson's "webrtccall-signaling" test.
+ * WTSP_TEST_ROUNDS=N sets the rounds of every race case (default 10 or
+ * 12). See docs/testing.md.
+ *
  * Each side is a pipeline a user would write: test sources in a webcam's
  * and a microphone's caps into the request pads, the src pads linked to a
  * fakesink from "pad-added". The test follows what a user sees: the
@@ -14,13 +21,23 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <gst/check/gstcheck.h>
+#include <glib/gstdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "wtsp-test-server.h"
 
-#define HOST "10.99.0.1"
+/* Where the server listens: n0 in tests/e2e/netns.sh, or loopback for
+ * the signaling-only cases */
+#define NETNS_HOST "10.99.0.1"
+#define LOOPBACK_HOST "127.0.0.1"
+static const gchar *host = NETNS_HOST;
+static gboolean signaling_only;
 
 /* Bounds of each wait. Setup measures a few hundred ms here; the bounds
  * only keep a broken call from hanging the suite. */
@@ -37,6 +54,28 @@
   "video/x-raw,format=YUY2,width=640,height=480,framerate=30/1"
 #define AUDIO_IN "audiotestsrc name=asrc is-live=true wave=sine ! " \
   "audio/x-raw,format=S16LE,rate=48000,channels=1"
+
+/* Inputs that never produce: a far end that sends no media although it
+ * negotiated to (a camera and a mic that give nothing) */
+#define SILENT_VIDEO_IN "appsrc name=vsrc is-live=true format=time " \
+  "caps=video/x-raw,format=YUY2,width=640,height=480,framerate=30/1"
+#define SILENT_AUDIO_IN "appsrc name=asrc is-live=true format=time " \
+  "caps=audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved"
+
+/* The outputs a gst-launch-1.0 line links by name (delayed links): queue
+ * ! fakesink chains in the pipeline before any call, see PARTY_NAMED_LINKS */
+#define NAMED_OUTPUTS \
+  "queue name=video_src_0-queue ! fakesink sync=false async=false " \
+  "queue name=audio_src_0-queue ! fakesink sync=false async=false"
+
+typedef enum
+{
+  PARTY_DEFAULT = 0,
+  PARTY_SILENT_INPUTS = 1 << 0, /* SILENT_*_IN instead of test sources */
+  PARTY_NO_LINKS = 1 << 1,      /* src pads are watched, never linked */
+  PARTY_NAMED_LINKS = 1 << 2,   /* video_src_0 / audio_src_0 linked to the
+                                 * NAMED_OUTPUTS, other src pads left alone */
+} PartyFlags;
 
 typedef struct _Party Party;
 
@@ -58,19 +97,25 @@ typedef struct
 struct _Party
 {
   const gchar *name;
+  PartyFlags flags;
   GstElement *pipeline;
   GstElement *call;
   GstBus *bus;
 
   GMutex lock;
   GCond cond;
+  guint seq;                    /* messages recorded so far: their order */
   GPtrArray *states;            /* GstStructure: every webrtccall-state, with
-                                 * "test-us" (monotonic time of posting) */
+                                 * "test-us" (monotonic time of posting) and
+                                 * "test-seq" (order among the messages) */
   guint next_state;             /* states before it were waited for */
+  GPtrArray *elements;          /* GstStructure: the other element
+                                 * messages of the call bin, the same way */
   GPtrArray *outputs;           /* Output: every src pad ever added */
   GPtrArray *warnings;          /* text */
   GPtrArray *errors;            /* text */
   gboolean eos;                 /* EOS message from the pipeline */
+  guint eos_seq;                /* the first one's place in the order */
 };
 
 /* Per test, for the timing line */
@@ -102,14 +147,16 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_ELEMENT:
       s = gst_message_get_structure (msg);
-      if (s && gst_structure_has_name (s, "webrtccall-state")) {
+      if (s && g_str_has_prefix (gst_structure_get_name (s), "webrtccall-")) {
         GstStructure *copy = gst_structure_copy (s);
+        gboolean state = gst_structure_has_name (s, "webrtccall-state");
 
-        gst_structure_set (copy, "test-us", G_TYPE_INT64,
-            g_get_monotonic_time (), NULL);
-        GST_INFO ("%s: %" GST_PTR_FORMAT, p->name, copy);
         g_mutex_lock (&p->lock);
-        g_ptr_array_add (p->states, copy);
+        gst_structure_set (copy, "test-us", G_TYPE_INT64,
+            g_get_monotonic_time (), "test-seq", G_TYPE_UINT, ++p->seq,
+            "test-src", G_TYPE_STRING, GST_MESSAGE_SRC_NAME (msg), NULL);
+        GST_INFO ("%s: %" GST_PTR_FORMAT, p->name, copy);
+        g_ptr_array_add (state ? p->states : p->elements, copy);
         g_cond_broadcast (&p->cond);
         g_mutex_unlock (&p->lock);
       }
@@ -129,6 +176,8 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
     case GST_MESSAGE_EOS:
       if (GST_MESSAGE_SRC (msg) == GST_OBJECT (p->pipeline)) {
         g_mutex_lock (&p->lock);
+        if (!p->eos)
+          p->eos_seq = ++p->seq;
         p->eos = TRUE;
         g_cond_broadcast (&p->cond);
         g_mutex_unlock (&p->lock);
@@ -184,10 +233,10 @@ output_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 static void
 on_pad_added (GstElement * call, GstPad * pad, Party * p)
 {
-  GstElement *sink;
+  GstElement *sink = NULL;
   GstPad *sinkpad;
   Output *o;
-  GstPadLinkReturn ret;
+  GstPadLinkReturn ret = GST_PAD_LINK_OK;
 
   if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
     return;
@@ -200,15 +249,28 @@ on_pad_added (GstElement * call, GstPad * pad, Party * p)
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, output_probe, o, NULL);
 
-  sink = gst_element_factory_make ("fakesink", NULL);
-  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
-  gst_bin_add (GST_BIN (p->pipeline), sink);
-  gst_element_sync_state_with_parent (sink);
-  sinkpad = gst_element_get_static_pad (sink, "sink");
-  ret = gst_pad_link (pad, sinkpad);
-  gst_object_unref (sinkpad);
+  if (p->flags & PARTY_NAMED_LINKS) {
+    /* as gst-launch-1.0 does for "call.video_src_0 ! queue ! ...": the
+     * pad of that name, linked to what was there from the start */
+    gchar *queue = g_strdup_printf ("%s-queue", o->name);
+
+    sink = gst_bin_get_by_name (GST_BIN (p->pipeline), queue);
+    g_free (queue);
+  } else if (!(p->flags & PARTY_NO_LINKS)) {
+    sink = gst_element_factory_make ("fakesink", NULL);
+    g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+    gst_bin_add (GST_BIN (p->pipeline), sink);
+    gst_element_sync_state_with_parent (sink);
+    gst_object_ref (sink);
+  }
+  if (sink) {
+    sinkpad = gst_element_get_static_pad (sink, "sink");
+    ret = gst_pad_link (pad, sinkpad);
+    gst_object_unref (sinkpad);
+    gst_object_unref (sink);
+  }
   GST_INFO ("%s: new pad %s, linked: %s", p->name, o->name,
-      gst_pad_link_get_name (ret));
+      sink ? gst_pad_link_get_name (ret) : "no");
 
   g_mutex_lock (&p->lock);
   if (ret != GST_PAD_LINK_OK)
@@ -230,27 +292,35 @@ output_free (Output * o)
 
 /* Parties */
 
-/* @props: more webrtccall properties, in gst-launch syntax. The token is
- * @name (the reference server makes it the number). */
+/* @props: more webrtccall properties, in gst-launch syntax. @token is
+ * the number too (the reference server makes it so); several parties
+ * with one token are bins on the same account. */
 static Party *
-party_new (WtspTestServer * server, const gchar * name, const gchar * props)
+party_new_full (WtspTestServer * server, const gchar * name,
+    const gchar * token, PartyFlags flags, const gchar * props)
 {
   Party *p = g_new0 (Party, 1);
   GError *error = NULL;
+  gboolean silent = flags & PARTY_SILENT_INPUTS;
   gchar *desc;
 
   p->name = name;
+  p->flags = flags;
   g_mutex_init (&p->lock);
   g_cond_init (&p->cond);
   p->states = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_structure_free);
+  p->elements = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_structure_free);
   p->outputs = g_ptr_array_new_with_free_func ((GDestroyNotify) output_free);
   p->warnings = g_ptr_array_new_with_free_func (g_free);
   p->errors = g_ptr_array_new_with_free_func (g_free);
 
   desc = g_strdup_printf ("webrtccall name=call location=%s %s "
-      VIDEO_IN " ! call.video_sink " AUDIO_IN " ! call.audio_sink",
-      server->url, props ? props : "");
+      "%s ! call.video_sink %s ! call.audio_sink %s", server->url,
+      props ? props : "", silent ? SILENT_VIDEO_IN : VIDEO_IN,
+      silent ? SILENT_AUDIO_IN : AUDIO_IN,
+      (flags & PARTY_NAMED_LINKS) ? NAMED_OUTPUTS : "");
   p->pipeline = gst_parse_launch (desc, &error);
   fail_unless (p->pipeline != NULL, "%s: %s", desc,
       error ? error->message : "?");
@@ -259,11 +329,17 @@ party_new (WtspTestServer * server, const gchar * name, const gchar * props)
   gst_object_set_name (GST_OBJECT (p->pipeline), name);
 
   p->call = gst_bin_get_by_name (GST_BIN (p->pipeline), "call");
-  g_object_set (p->call, "token", name, NULL);
+  g_object_set (p->call, "token", token, NULL);
   g_signal_connect (p->call, "pad-added", G_CALLBACK (on_pad_added), p);
   p->bus = gst_element_get_bus (p->pipeline);
   gst_bus_set_sync_handler (p->bus, on_bus_message, p, NULL);
   return p;
+}
+
+static Party *
+party_new (WtspTestServer * server, const gchar * name, const gchar * props)
+{
+  return party_new_full (server, name, name, PARTY_DEFAULT, props);
 }
 
 static void fail_with_states (Party * p, const gchar * what);
@@ -341,6 +417,7 @@ party_free (Party * p)
   gst_object_unref (p->call);
   gst_object_unref (p->pipeline);
   g_ptr_array_unref (p->states);
+  g_ptr_array_unref (p->elements);
   g_ptr_array_unref (p->outputs);
   g_ptr_array_unref (p->warnings);
   g_ptr_array_unref (p->errors);
@@ -608,9 +685,10 @@ call_state (Party * p)
   return v ? v->value_nick : "?";
 }
 
-/* No call going on. By the "state" property, not the last message: a
- * missed call posts "ended" while the bin's own call goes on; and a bin
- * whose inputs had EOS stays "ended" (it takes no more calls). */
+/* No call going on. By the "state" property, not the last message: an
+ * idle bin reports a missed call as "incoming" then "ended" while another
+ * bin's call goes on; and a bin whose inputs had EOS stays "ended" (it
+ * takes no more calls). */
 static gboolean
 check_idle (Party * p, gpointer data)
 {
@@ -886,12 +964,280 @@ assert_stats (Party * p)
   gst_structure_free (stats);
 }
 
+/* Element messages besides webrtccall-state */
+
+typedef struct
+{
+  const gchar *name;
+  const GstStructure *found;
+} ElementWait;
+
+static gboolean
+check_element (Party * p, gpointer data)
+{
+  ElementWait *w = data;
+  guint i;
+
+  for (i = 0; i < p->elements->len && !w->found; i++)
+    if (gst_structure_has_name (g_ptr_array_index (p->elements, i), w->name))
+      w->found = g_ptr_array_index (p->elements, i);
+  return w->found != NULL;
+}
+
+/* The first element message @name the call bin posted.
+ * Returns: (transfer none): its structure */
+static const GstStructure *
+wait_element (Party * p, const gchar * name, guint timeout_ms)
+{
+  ElementWait w = { name, NULL };
+
+  if (!wait_for (p, check_element, &w, timeout_ms)) {
+    gchar *what = g_strdup_printf ("no \"%s\" message within %u ms", name,
+        timeout_ms);
+
+    fail_with_states (p, what);
+    g_free (what);
+  }
+  return w.found;
+}
+
+static guint
+message_seq (const GstStructure * s)
+{
+  guint seq = 0;
+
+  fail_unless (gst_structure_get_uint (s, "test-seq", &seq));
+  return seq;
+}
+
+/* The pipeline's own EOS, what gst-launch-1.0 -e and applications wait
+ * for */
+static void
+wait_pipeline_eos (Party * p, guint timeout_ms)
+{
+  if (!wait_for (p, check_pipeline_eos, NULL, timeout_ms))
+    fail_with_states (p, "the pipeline posted no EOS");
+}
+
+/* The "remote-number" property: the far end's number during a call */
+static gchar *
+remote_number (Party * p)
+{
+  gchar *number = NULL;
+
+  fail_unless (g_object_class_find_property (G_OBJECT_GET_CLASS (p->call),
+          "remote-number") != NULL, "webrtccall has no \"remote-number\" "
+      "property");
+  g_object_get (p->call, "remote-number", &number, NULL);
+  return number;
+}
+
+static void
+assert_remote_number (Party * p, const gchar * expected)
+{
+  gchar *number = remote_number (p);
+
+  fail_unless (g_strcmp0 (number, expected) == 0, "%s: remote-number is "
+      "\"%s\", expected \"%s\" (state %s)", p->name, GST_STR_NULL (number),
+      GST_STR_NULL (expected), call_state (p));
+  g_free (number);
+}
+
+/* Rounds of a race case: WTSP_TEST_ROUNDS, else @default_rounds
+ * (scripts/stress.sh runs them by the hundred) */
+static gint
+race_rounds (gint default_rounds)
+{
+  const gchar *env = g_getenv ("WTSP_TEST_ROUNDS");
+  gint64 n;
+
+  if (env == NULL || *env == '\0')
+    return default_rounds;
+  n = g_ascii_strtoll (env, NULL, 10);
+  return n > 0 && n < 100000 ? (gint) n : default_rounds;
+}
+
+/* A TCP peer that accepts and closes before any WebSocket handshake,
+ * on 127.0.0.1 */
+typedef struct
+{
+  GSocketListener *listener;
+  GCancellable *cancel;
+  GThread *thread;
+  guint port;
+  gint accepted;                /* atomic */
+} DropServer;
+
+static gpointer
+drop_server_run (gpointer data)
+{
+  DropServer *d = data;
+  GSocketConnection *conn;
+
+  while ((conn = g_socket_listener_accept (d->listener, NULL, d->cancel,
+              NULL))) {
+    g_atomic_int_inc (&d->accepted);
+    g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+    g_object_unref (conn);
+  }
+  return NULL;
+}
+
+static DropServer *
+drop_server_new (void)
+{
+  DropServer *d = g_new0 (DropServer, 1);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
+  GSocketAddress *effective = NULL;
+  GError *error = NULL;
+
+  d->listener = g_socket_listener_new ();
+  d->cancel = g_cancellable_new ();
+  fail_unless (g_socket_listener_add_address (d->listener, addr,
+          G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &effective,
+          &error), "cannot listen on 127.0.0.1: %s",
+      error ? error->message : "?");
+  d->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+  g_object_unref (effective);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  d->thread = g_thread_new ("drop-server", drop_server_run, d);
+  return d;
+}
+
+static void
+drop_server_free (DropServer * d)
+{
+  g_cancellable_cancel (d->cancel);
+  g_thread_join (d->thread);
+  g_socket_listener_close (d->listener);
+  g_object_unref (d->listener);
+  g_object_unref (d->cancel);
+  g_free (d);
+}
+
+/* A child process: gst-launch-1.0, with this test's plugin path */
+
+static void
+child_setup (gpointer user_data)
+{
+#ifdef __linux__
+  /* a test that fails at once must not leave it behind */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+#endif
+}
+
+typedef struct
+{
+  GSubprocess *proc;
+  gboolean done;
+  GMutex lock;
+  GCond cond;
+} ChildWait;
+
+static gpointer
+child_wait_run (gpointer data)
+{
+  ChildWait *w = data;
+
+  g_subprocess_wait (w->proc, NULL, NULL);
+  g_mutex_lock (&w->lock);
+  w->done = TRUE;
+  g_cond_signal (&w->cond);
+  g_mutex_unlock (&w->lock);
+  return NULL;
+}
+
+/* Runs @argv (argv[0] looked up on PATH), stdout and stderr into one
+ * file, killed after @timeout_ms. Returns: the output (free it); @proc
+ * is the exited process (unref it) */
+static gchar *
+run_child (const gchar * const *argv, guint timeout_ms, GSubprocess ** proc,
+    gboolean * timed_out)
+{
+  GSubprocessLauncher *launcher;
+  gchar *dir, *log, *out = NULL, *program;
+  GError *error = NULL;
+  ChildWait w = { NULL, FALSE };
+  GThread *thread;
+  gint64 deadline;
+  GPtrArray *args = g_ptr_array_new ();
+  guint i;
+
+  program = g_find_program_in_path (argv[0]);
+  fail_unless (program != NULL, "%s is not on PATH", argv[0]);
+  g_ptr_array_add (args, program);
+  for (i = 1; argv[i]; i++)
+    g_ptr_array_add (args, (gpointer) argv[i]);
+  g_ptr_array_add (args, NULL);
+
+  dir = g_dir_make_tmp ("test-webrtccall-XXXXXX", &error);
+  fail_unless (dir != NULL, "%s", error ? error->message : "?");
+  log = g_build_filename (dir, "output", NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_set_stdout_file_path (launcher, log);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  w.proc = g_subprocess_launcher_spawnv (launcher,
+      (const gchar * const *) args->pdata, &error);
+  g_object_unref (launcher);
+  fail_unless (w.proc != NULL, "cannot start %s: %s", program,
+      error ? error->message : "?");
+  g_ptr_array_unref (args);
+
+  g_mutex_init (&w.lock);
+  g_cond_init (&w.cond);
+  thread = g_thread_new ("child-wait", child_wait_run, &w);
+  deadline = g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
+  g_mutex_lock (&w.lock);
+  while (!w.done && g_cond_wait_until (&w.cond, &w.lock, deadline));
+  *timed_out = !w.done;
+  g_mutex_unlock (&w.lock);
+  if (*timed_out)
+    g_subprocess_force_exit (w.proc);
+  g_thread_join (thread);
+  g_mutex_clear (&w.lock);
+  g_cond_clear (&w.cond);
+
+  g_file_get_contents (log, &out, NULL, NULL);
+  g_unlink (log);
+  g_rmdir (dir);
+  g_free (log);
+  g_free (dir);
+  g_free (program);
+  *proc = w.proc;
+  return out ? out : g_strdup ("");
+}
+
+/* The ERROR line of @text, lower case, or NULL (free it) */
+static gchar *
+error_line (const gchar * text)
+{
+  const gchar *start = strstr (text, "ERROR");
+  const gchar *end;
+
+  if (start == NULL)
+    return NULL;
+  end = strchr (start, '\n');
+  return g_ascii_strdown (start, end ? end - start : -1);
+}
+
+/* An error naming the connection problem, as a user reads it */
+static gboolean
+names_connection (const gchar * lower)
+{
+  return strstr (lower, "connect") != NULL || strstr (lower, "server") != NULL;
+}
+
 /* Fixture */
 
+/* A server that cannot start (a flag it does not know, a port taken...)
+ * fails the test, with the server's own message above */
 static WtspTestServer *
 server_start (const gchar * first_flag, ...)
 {
-  const gchar *args[8] = { "--host", HOST, NULL };
+  const gchar *args[8] = { "--host", NULL, NULL };
   const gchar *flag;
   guint n = 2;
   va_list ap;
@@ -902,21 +1248,8 @@ server_start (const gchar * first_flag, ...)
     args[n++] = flag;
   }
   va_end (ap);
+  args[1] = host;
   return wtsp_test_server_startv (args);
-}
-
-/* NULL, and the test is skipped with a message, if this server does not
- * have @flag (yet) */
-static WtspTestServer *
-server_try_start (const gchar * flag)
-{
-  const gchar *args[] = { "--host", HOST, flag, NULL };
-  WtspTestServer *server = wtsp_test_server_try_startv (args);
-
-  if (server == NULL)
-    g_print ("SKIP %s: signaling-server does not run with %s yet (its "
-        "message is above); this test waits for it\n", test_name, flag);
-  return server;
 }
 
 static void
@@ -1010,6 +1343,17 @@ GST_START_TEST (test_basic_call)
   assert_stats (bob);
   assert_no_problems (alice);
   assert_no_problems (bob);
+
+  /* each side knows the other's number while the call lasts, and only
+   * then */
+  assert_remote_number (alice, "bob");
+  assert_remote_number (bob, "alice");
+  g_signal_emit_by_name (alice->call, "hangup");
+  wait_state (alice, "ended", SIGNAL_MS);
+  wait_state (bob, "ended", SIGNAL_MS);
+  assert_remote_number (alice, NULL);
+  assert_remote_number (bob, NULL);
+
   parties_free (alice, bob, NULL);
   wtsp_test_server_free (server);
 }
@@ -1113,12 +1457,15 @@ hangup_test (gboolean from_caller)
   fail_unless_equals_int (n_outputs (alice), 2);
   fail_unless_equals_int (n_outputs (bob), 2);
 
-  /* and both are ready for the next call */
+  /* and both are ready for the next call; the stats still describe the
+   * last one: its call-id, and how it is (ended) */
   wait_state (alice, "registered", SIGNAL_MS);
   wait_state (bob, "registered", SIGNAL_MS);
   stats = get_stats (hanger);
+  fail_unless_equals_string (gst_structure_get_string (stats, "call-id"),
+      call_id);
   fail_unless_equals_string (gst_structure_get_string (stats, "state"),
-      "registered");
+      "ended");
   gst_structure_free (stats);
 
   assert_no_problems (alice);
@@ -1190,6 +1537,35 @@ GST_START_TEST (test_decline)
 
 GST_END_TEST;
 
+/* The missed call a busy bin reports: a message of its own, with what an
+ * application needs to call back; the bin's own call state is untouched
+ * (no "incoming"/"ended" for a call it never had) */
+static void
+assert_missed_call (Party * p, const gchar * caller, const gchar * callee,
+    const gchar * own_call_id)
+{
+  const GstStructure *s = wait_element (p, "webrtccall-missed-call",
+      SIGNAL_MS);
+  const gchar *call_id = gst_structure_get_string (s, "call-id");
+  gint line = -3, code = 0;
+
+  fail_unless (gst_structure_get_int (s, "line", &line),
+      "missed-call has no int line: %" GST_PTR_FORMAT, s);
+  fail_unless (call_id != NULL && *call_id, "missed-call has no call-id");
+  fail_if (g_strcmp0 (call_id, own_call_id) == 0,
+      "the missed call has %s's own call-id", p->name);
+  fail_unless_equals_string (gst_structure_get_string (s, "caller"), caller);
+  fail_unless_equals_string (gst_structure_get_string (s, "callee"), callee);
+  fail_unless (gst_structure_get_int (s, "code", &code),
+      "missed-call has no int code");
+  fail_unless_equals_int (code, 486);
+  fail_unless (gst_structure_get_string (s, "reason") != NULL,
+      "missed-call has no reason");
+}
+
+/* All of bob's lines are taken (--lines 1): alice gets 486, and bob's
+ * own call goes on. 0 = bob is in a connected call with media, 1 = his
+ * call is still ringing (no media: runs in the signaling-only suite) */
 GST_START_TEST (test_busy)
 {
   WtspTestServer *server;
@@ -1197,20 +1573,29 @@ GST_START_TEST (test_busy)
   const GstStructure *s;
   GstStructure *stats;
   guint bob_states;
-  Output *video;
-  MediaWait more;
   gchar *call_id;
+  const gchar *bob_state;
+  gboolean ringing = __i__ == 1;
 
   BEGIN ();
   server = server_start ("--lines", "1", NULL);
-  bob = party_new (server, "bob", "auto-answer=true");
+  bob = party_new (server, "bob", ringing ? "auto-answer=false" :
+      "auto-answer=true");
   carol = party_new (server, "carol", NULL);
   alice = party_new (server, "alice", NULL);
   party_start (bob);
   party_start (carol);
   party_start (alice);
-  call_up (carol, bob);
+  if (ringing) {
+    party_dial (carol, "bob");
+    wait_state (bob, "incoming", SIGNAL_MS);
+    wait_state (carol, "ringing", SIGNAL_MS);
+  } else {
+    call_up (carol, bob);
+  }
   bob_states = n_states (bob);
+  bob_state = call_state (bob);
+  g_object_get (bob->call, "call-id", &call_id, NULL);
 
   party_dial (alice, "bob");
   wait_state (alice, "calling", SIGNAL_MS);
@@ -1218,31 +1603,30 @@ GST_START_TEST (test_busy)
   assert_ended (s, 486, NULL);
   fail_unless_equals_int (n_outputs (alice), 0);
 
-  /* bob hears of the call he missed: incoming, then ended 486 at once,
-   * with a call-id that is not his call's */
-  g_object_get (bob->call, "call-id", &call_id, NULL);
-  s = wait_state (bob, "incoming", SIGNAL_MS);
-  fail_unless_equals_string (gst_structure_get_string (s, "caller"), "alice");
-  fail_if (g_strcmp0 (gst_structure_get_string (s, "call-id"),
-          call_id) == 0, "the missed call has bob's call-id");
-  s = wait_state (bob, "ended", SIGNAL_MS);
-  assert_ended (s, 486, NULL);
-  fail_if (g_strcmp0 (gst_structure_get_string (s, "call-id"),
-          call_id) == 0, "bob's own call ended");
+  /* bob hears of the call he missed, as a missed call */
+  assert_missed_call (bob, "alice", "bob", call_id);
 
-  /* and his call with carol goes on untouched: half a second more video
-   * (on 2 busy cores it may stall a moment, and catch up) */
-  video = find_output (bob, 0, "video_src_0");
-  more.first = 0;
-  more.video = g_atomic_int_get (&video->buffers) + 15;
-  more.audio = 0;
-  if (!wait_for (bob, check_media, &more, MEDIA_MS))
-    fail_with_states (bob, "video stopped after alice's call was refused");
-  if (n_states (bob) != bob_states + 2)
-    fail_with_states (bob, "more than the missed call was posted");
+  if (ringing) {
+    /* time for anything else bob would post about it */
+    g_usleep (500 * G_TIME_SPAN_MILLISECOND);
+  } else {
+    /* and his call with carol goes on untouched: half a second more
+     * video (on 2 busy cores it may stall a moment, and catch up) */
+    Output *video = find_output (bob, 0, "video_src_0");
+    MediaWait more;
+
+    more.first = 0;
+    more.video = g_atomic_int_get (&video->buffers) + 15;
+    more.audio = 0;
+    if (!wait_for (bob, check_media, &more, MEDIA_MS))
+      fail_with_states (bob, "video stopped after alice's call was refused");
+  }
+  if (n_states (bob) != bob_states)
+    fail_with_states (bob, "the missed call changed bob's call state");
+  fail_unless_equals_string (call_state (bob), bob_state);
   stats = get_stats (bob);
   fail_unless_equals_string (gst_structure_get_string (stats, "state"),
-      "connected");
+      bob_state);
   fail_unless_equals_string (gst_structure_get_string (stats, "call-id"),
       call_id);
   gst_structure_free (stats);
@@ -1251,6 +1635,84 @@ GST_START_TEST (test_busy)
   assert_no_problems (bob);
   assert_no_problems (carol);
   parties_free (carol, bob, alice, NULL);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
+/* Two bins on bob's account, one line (--lines 1): one rings with
+ * carol's call, the other is idle. alice's call, refused with 486, is
+ * reported by the idle bin as a call that came and ended at once, and
+ * the busy bin's call state is untouched. */
+GST_START_TEST (test_missed_call_idle_bin)
+{
+  WtspTestServer *server;
+  Party *bob1, *bob2, *busy = NULL, *idle = NULL, *carol, *alice;
+  const GstStructure *s;
+  guint busy_states;
+  gchar *busy_call_id, *missed_id;
+  gint64 deadline;
+
+  BEGIN ();
+  server = server_start ("--lines", "1", NULL);
+  bob1 = party_new_full (server, "bob1", "bob", PARTY_DEFAULT,
+      "auto-answer=false");
+  bob2 = party_new_full (server, "bob2", "bob", PARTY_DEFAULT,
+      "auto-answer=false");
+  carol = party_new (server, "carol", NULL);
+  alice = party_new (server, "alice", NULL);
+  party_start (bob1);
+  party_start (bob2);
+  party_start (carol);
+  party_start (alice);
+
+  /* carol's call goes to one of them */
+  party_dial (carol, "bob");
+  wait_state (carol, "ringing", SIGNAL_MS);
+  deadline = g_get_monotonic_time () + SIGNAL_MS * G_TIME_SPAN_MILLISECOND;
+  while (busy == NULL && g_get_monotonic_time () < deadline) {
+    if (state_index (bob1, "incoming", 0) >= 0)
+      busy = bob1;
+    else if (state_index (bob2, "incoming", 0) >= 0)
+      busy = bob2;
+    else
+      g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+  }
+  if (busy == NULL)
+    fail_with_states (bob1, "neither bin of bob got carol's call");
+  idle = busy == bob1 ? bob2 : bob1;
+  GST_INFO ("%s has carol's call, %s is idle", busy->name, idle->name);
+  busy_states = n_states (busy);
+  g_object_get (busy->call, "call-id", &busy_call_id, NULL);
+  /* what the idle bin saw so far (registered) is passed */
+  g_mutex_lock (&idle->lock);
+  idle->next_state = idle->states->len;
+  g_mutex_unlock (&idle->lock);
+
+  party_dial (alice, "bob");
+  s = wait_state (alice, "ended", SIGNAL_MS);
+  assert_ended (s, 486, NULL);
+
+  s = wait_state (idle, "incoming", SIGNAL_MS);
+  fail_unless_equals_string (gst_structure_get_string (s, "caller"), "alice");
+  missed_id = g_strdup (gst_structure_get_string (s, "call-id"));
+  fail_if (g_strcmp0 (missed_id, busy_call_id) == 0,
+      "the missed call has the busy bin's call-id");
+  s = wait_state (idle, "ended", SIGNAL_MS);
+  assert_ended (s, 486, NULL);
+  fail_unless_equals_string (gst_structure_get_string (s, "call-id"),
+      missed_id);
+
+  g_usleep (300 * G_TIME_SPAN_MILLISECOND);
+  if (n_states (busy) != busy_states)
+    fail_with_states (busy, "the missed call changed the busy bin's state");
+  fail_unless_equals_string (call_state (busy), "incoming");
+
+  g_free (missed_id);
+  g_free (busy_call_id);
+  assert_no_problems (bob1);
+  assert_no_problems (bob2);
+  parties_free (carol, bob1, bob2, alice, NULL);
   wtsp_test_server_free (server);
 }
 
@@ -1507,41 +1969,180 @@ GST_START_TEST (test_stop_hangs_up)
 GST_END_TEST;
 
 /* The far end hangs up just as this pipeline stops: the element ends the
- * call on its session thread while the application changes its state.
- * It is a race: rounds with the stop 0, 1, 2... ms after the hangup, so
- * that the hangup reaches bob at different points of its stop. */
-#define STOP_RACE_ROUNDS 10
-
+ * call while the application changes its state. It is a race: round N
+ * stops N ms (modulo 10) after the hangup, so that the hangup reaches bob
+ * at different points of his stop. */
 GST_START_TEST (test_stop_while_far_end_hangs_up)
 {
   WtspTestServer *server;
   Party *bob, *alice;
-  guint i;
 
   BEGIN ();
   server = server_start (NULL);
   bob = party_new (server, "bob", "auto-answer=true");
   alice = party_new (server, "alice", NULL);
   party_start (alice);
+  party_start (bob);
+  call_connect (alice, bob);
 
-  for (i = 0; i < STOP_RACE_ROUNDS; i++) {
-    party_start (bob);
-    call_connect (alice, bob);
-    g_signal_emit_by_name (alice->call, "hangup");
-    g_usleep (i * G_TIME_SPAN_MILLISECOND);
-    fail_unless (set_state_bounded (bob, GST_STATE_NULL) ==
-        GST_STATE_CHANGE_SUCCESS, "bob did not stop");
-    wait_state (bob, "ended", SIGNAL_MS);
-    /* what a stopped bin posted is history: the next start registers anew */
-    g_mutex_lock (&bob->lock);
-    bob->next_state = bob->states->len;
-    g_mutex_unlock (&bob->lock);
-    wait_state (alice, "ended", SIGNAL_MS);
-    wait_state (alice, "registered", SIGNAL_MS);
-  }
+  g_signal_emit_by_name (alice->call, "hangup");
+  g_usleep ((__i__ % 10) * G_TIME_SPAN_MILLISECOND);
+  fail_unless (set_state_bounded (bob, GST_STATE_NULL) ==
+      GST_STATE_CHANGE_SUCCESS, "bob did not stop");
+  wait_state (bob, "ended", SIGNAL_MS);
+  wait_state (alice, "ended", SIGNAL_MS);
+  wait_state (alice, "registered", SIGNAL_MS);
+
+  /* and bob can start again and take the next call */
+  g_mutex_lock (&bob->lock);
+  bob->next_state = bob->states->len;
+  g_mutex_unlock (&bob->lock);
+  party_start (bob);
+  call_connect (alice, bob);
 
   parties_free (alice, bob, NULL);
   wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
+/* A first connection that fails: the server is unreachable (even
+ * rounds), or a TCP peer drops before the WebSocket handshake (odd
+ * rounds). gst-launch-1.0 must end with an error that says so, not with
+ * a crash at exit (a DTLS warm-up racing the process's exit crashed it)
+ * and not with criticals on the way. */
+#define FAILED_CONNECTION_MS 30000
+#define SECRET_TOKEN "not-for-the-logs-7f3a"
+
+GST_START_TEST (test_failed_first_connection)
+{
+  DropServer *drop = NULL;
+  GSubprocess *proc;
+  gboolean timed_out;
+  gchar *location, *location_arg, *token_file, *token_arg, *output, *line;
+  gchar *dir;
+  const gchar *argv[12];
+  GError *error = NULL;
+  guint n = 0;
+
+  BEGIN ();
+  fail_unless (g_getenv ("GST_PLUGIN_PATH_1_0") || g_getenv
+      ("GST_PLUGIN_PATH"), "no plugin path: run the test with meson test");
+  if (__i__ % 2 == 0) {
+    location = g_strdup ("ws://127.0.0.1:1/signaling/v1");
+  } else {
+    drop = drop_server_new ();
+    location = g_strdup_printf ("ws://127.0.0.1:%u/signaling/v1", drop->port);
+  }
+  dir = g_dir_make_tmp ("test-webrtccall-XXXXXX", &error);
+  fail_unless (dir != NULL, "%s", error ? error->message : "?");
+  token_file = g_build_filename (dir, "token", NULL);
+  fail_unless (g_file_set_contents (token_file, SECRET_TOKEN, -1, NULL));
+  token_arg = g_strdup_printf ("token-file=%s", token_file);
+
+  location_arg = g_strdup_printf ("location=%s", location);
+
+  argv[n++] = "gst-launch-1.0";
+  argv[n++] = "webrtccall";
+  argv[n++] = "name=call";
+  argv[n++] = location_arg;
+  argv[n++] = token_arg;
+  argv[n++] = "videotestsrc";
+  argv[n++] = "is-live=true";
+  argv[n++] = "!";
+  argv[n++] = "call.video_sink";
+  argv[n++] = NULL;
+  fail_unless (n <= G_N_ELEMENTS (argv));
+  output = run_child (argv, FAILED_CONNECTION_MS, &proc, &timed_out);
+
+  fail_if (timed_out, "gst-launch-1.0 against %s did not exit within "
+      G_STRINGIFY (FAILED_CONNECTION_MS) " ms:\n%s", location, output);
+  fail_if (g_subprocess_get_if_signaled (proc),
+      "gst-launch-1.0 against %s was killed by signal %d (%s):\n%s",
+      location, g_subprocess_get_term_sig (proc),
+      g_strsignal (g_subprocess_get_term_sig (proc)), output);
+  fail_unless (g_subprocess_get_if_exited (proc)
+      && g_subprocess_get_exit_status (proc) != 0,
+      "gst-launch-1.0 against %s exited with 0:\n%s", location, output);
+  line = error_line (output);
+  fail_unless (line != NULL, "no ERROR from gst-launch-1.0 against %s:\n%s",
+      location, output);
+  fail_unless (names_connection (line), "the error does not name the "
+      "connection problem: %s", line);
+  fail_if (strstr (output, "should not be reached") != NULL,
+      "against %s:\n%s", location, output);
+  fail_if (strstr (output, "CRITICAL") != NULL, "against %s:\n%s", location,
+      output);
+  fail_if (strstr (output, SECRET_TOKEN) != NULL,
+      "the token is in the output of gst-launch-1.0");
+  if (drop)
+    fail_unless (g_atomic_int_get (&drop->accepted) > 0,
+        "gst-launch-1.0 never reached the dropping peer");
+
+  g_free (line);
+  g_free (output);
+  g_object_unref (proc);
+  g_unlink (token_file);
+  g_rmdir (dir);
+  g_free (dir);
+  g_free (token_file);
+  g_free (token_arg);
+  g_free (location_arg);
+  g_free (location);
+  if (drop)
+    drop_server_free (drop);
+}
+
+GST_END_TEST;
+
+/* The same in an application: the pipeline goes to NULL right after the
+ * error and is unreffed, and the process exits (a crash there fails the
+ * case as a signal). 0 = unreachable, 1 = dropped before the handshake */
+GST_START_TEST (test_failed_first_connection_in_process)
+{
+  DropServer *drop = NULL;
+  GstElement *pipeline, *call;
+  GstMessage *msg;
+  GstBus *bus;
+  GError *error = NULL;
+  gchar *desc, *debug = NULL, *lower;
+
+  BEGIN ();
+  if (__i__ == 1)
+    drop = drop_server_new ();
+  desc = g_strdup_printf ("webrtccall name=call location=ws://127.0.0.1:%u"
+      "/signaling/v1 videotestsrc is-live=true ! call.video_sink",
+      drop ? drop->port : 1);
+  pipeline = gst_parse_launch (desc, &error);
+  fail_unless (pipeline != NULL, "%s: %s", desc, error ? error->message : "?");
+  g_free (desc);
+  call = gst_bin_get_by_name (GST_BIN (pipeline), "call");
+  g_object_set (call, "token", SECRET_TOKEN, NULL);
+  gst_object_unref (call);
+  bus = gst_element_get_bus (pipeline);
+
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_timed_pop_filtered (bus, FAILED_CONNECTION_MS * GST_MSECOND,
+      GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no error within " G_STRINGIFY
+      (FAILED_CONNECTION_MS) " ms");
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+
+  gst_message_parse_error (msg, &error, &debug);
+  lower = g_ascii_strdown (error->message, -1);
+  fail_unless (names_connection (lower), "the error does not name the "
+      "connection problem: %s", error->message);
+  fail_if (strstr (error->message, SECRET_TOKEN) || (debug
+          && strstr (debug, SECRET_TOKEN)), "the token is in the error");
+  g_free (lower);
+  g_free (debug);
+  g_clear_error (&error);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  if (drop)
+    drop_server_free (drop);
 }
 
 GST_END_TEST;
@@ -1554,9 +2155,7 @@ GST_START_TEST (test_early_media)
   gint progress, accepted, connected;
 
   BEGIN ();
-  server = server_try_start ("--early-media");
-  if (server == NULL)
-    return;
+  server = server_start ("--early-media", NULL);
   bob = party_new (server, "bob", "auto-answer=true");
   alice = party_new (server, "alice", NULL);
   party_start (bob);
@@ -1589,9 +2188,7 @@ GST_START_TEST (test_offerless)
   Party *bob, *alice;
 
   BEGIN ();
-  server = server_try_start ("--offerless");
-  if (server == NULL)
-    return;
+  server = server_start ("--offerless", NULL);
   bob = party_new (server, "bob", "auto-answer=true");
   alice = party_new (server, "alice", NULL);
   party_start (bob);
@@ -1606,39 +2203,263 @@ GST_START_TEST (test_offerless)
 
 GST_END_TEST;
 
+/* The caller never links its src pads (gst-launch-1.0 ... number=bob
+ * videotestsrc ! call.video_sink: no call.video_src_0 link). The call
+ * must go on: what arrives on those pads is dropped inside the bin, with
+ * one warning per pad that names it, and no error. */
+#define UNLINKED_CALL_MS 3000
+
+GST_START_TEST (test_unlinked_src_pad)
+{
+  WtspTestServer *server;
+  Party *bob, *alice;
+  const GstStructure *s;
+  MediaWait more = { 0, 0, 0 };
+  Output *video;
+  gboolean one_each;
+  guint i, j, n;
+
+  BEGIN ();
+  server = server_start (NULL);
+  bob = party_new (server, "bob", "auto-answer=true");
+  alice = party_new_full (server, "alice", "alice", PARTY_NO_LINKS, NULL);
+  party_start (bob);
+  party_start (alice);
+  call_connect (alice, bob);
+  more.video = MIN_VIDEO;
+  more.audio = MIN_AUDIO;
+  if (!wait_for (bob, check_media, &more, MEDIA_MS)) {
+    /* say why, if alice's bin gave up */
+    assert_no_problems (alice);
+    fail_with_states (bob, "not enough media from alice within "
+        G_STRINGIFY (MEDIA_MS) " ms of connected");
+  }
+
+  /* past the point where an unlinked pad used to stop the call (a
+   * not-linked error 0.5 s after connected) */
+  g_usleep (UNLINKED_CALL_MS * G_TIME_SPAN_MILLISECOND);
+  g_mutex_lock (&alice->lock);
+  n = alice->errors->len;
+  g_mutex_unlock (&alice->lock);
+  if (n > 0)
+    fail_with_states (alice, "an error on the bus: unlinked src pads must "
+        "not stop the call");
+  fail_unless_equals_string (call_state (alice), "connected");
+  fail_unless_equals_string (call_state (bob), "connected");
+  video = find_output (bob, 0, "video_src_0");
+  more.video = g_atomic_int_get (&video->buffers) + 15;
+  if (!wait_for (bob, check_media, &more, MEDIA_MS))
+    fail_with_states (bob, "alice's video stopped");
+
+  /* alice: one warning naming each pad, nothing else */
+  g_mutex_lock (&alice->lock);
+  n = alice->outputs->len;
+  one_each = n >= 2 && alice->errors->len == 0 && alice->warnings->len == n;
+  for (i = 0; i < n; i++) {
+    Output *o = g_ptr_array_index (alice->outputs, i);
+    guint naming = 0;
+
+    for (j = 0; j < alice->warnings->len; j++)
+      if (strstr (g_ptr_array_index (alice->warnings, j), o->name))
+        naming++;
+    one_each = one_each && naming == 1;
+  }
+  g_mutex_unlock (&alice->lock);
+  if (n < 2)
+    fail_with_states (alice, "bob's video and audio never got a src pad");
+  if (!one_each)
+    fail_with_states (alice, "not exactly one warning per unlinked pad "
+        "(naming it), or an error");
+
+  g_signal_emit_by_name (alice->call, "hangup");
+  s = wait_state (alice, "ended", SIGNAL_MS);
+  assert_ended (s, 200, "BYE");
+  s = wait_state (bob, "ended", SIGNAL_MS);
+  assert_ended (s, 200, NULL);
+
+  assert_no_problems (bob);
+  parties_free (alice, bob, NULL);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
+/* `ended` is on the bus before the EOS the end of the call causes: an
+ * application that quits on EOS still has the end code.
+ * 0 = a hangup, 1 = a 404 (unknown number), 2 = a 486 (the callee
+ * declines with it). 1 and 2 need no media. */
+static void
+assert_ended_before_eos (Party * p, const GstStructure * ended)
+{
+  wait_pipeline_eos (p, SIGNAL_MS);
+  if (message_seq (ended) > p->eos_seq)
+    fail_with_states (p, "the pipeline's EOS came before \"ended\"");
+}
+
+GST_START_TEST (test_ended_before_eos)
+{
+  WtspTestServer *server;
+  Party *bob = NULL, *alice;
+  const GstStructure *s;
+  gint calling, ended;
+
+  BEGIN ();
+  server = server_start (NULL);
+  alice = party_new (server, "alice", NULL);
+  party_start (alice);
+
+  switch (__i__) {
+    case 0:
+      bob = party_new (server, "bob", "auto-answer=true");
+      party_start (bob);
+      call_up (alice, bob);
+      g_signal_emit_by_name (alice->call, "hangup");
+      s = wait_state (alice, "ended", SIGNAL_MS);
+      assert_ended (s, 200, NULL);
+      assert_ended_before_eos (alice, s);
+      s = wait_state (bob, "ended", SIGNAL_MS);
+      assert_ended (s, 200, NULL);
+      assert_ended_before_eos (bob, s);
+      break;
+    case 1:
+      party_dial (alice, "nobody");
+      wait_state (alice, "calling", SIGNAL_MS);
+      s = wait_state (alice, "ended", SIGNAL_MS);
+      assert_ended (s, 404, NULL);
+      assert_ended_before_eos (alice, s);
+      break;
+    case 2:
+      bob = party_new (server, "bob", "auto-answer=false");
+      party_start (bob);
+      party_dial (alice, "bob");
+      wait_state (bob, "incoming", SIGNAL_MS);
+      g_signal_emit_by_name (bob->call, "decline", 486);
+      s = wait_state (alice, "ended", SIGNAL_MS);
+      assert_ended (s, 486, NULL);
+      assert_ended_before_eos (alice, s);
+      /* as gst-launch-1.0 -m shows it: calling ... ended, then EOS */
+      calling = state_index (alice, "calling", 0);
+      ended = state_index (alice, "ended", 0);
+      fail_unless (calling >= 0 && ended > calling,
+          "calling (%d) not before ended (%d)", calling, ended);
+      break;
+    default:
+      g_assert_not_reached ();
+  }
+
+  assert_no_problems (alice);
+  if (bob) {
+    assert_no_problems (bob);
+    parties_free (alice, bob, NULL);
+  } else {
+    parties_free (alice, NULL);
+  }
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
+/* gst-launch-1.0 -e with "call.video_src_0 ! queue ! fakesink" links,
+ * and a far end that never sends media: the src pads never appeared, yet
+ * after EOS (Ctrl-C) the pipeline must post EOS. The bin gives the
+ * negotiated outputs that never got a pad their pad at the end of the
+ * call, with EOS, so those delayed links and sinks finish too. The far
+ * end negotiates sendrecv (it has inputs) but its sources never produce. */
+GST_START_TEST (test_eos_without_media)
+{
+  WtspTestServer *server;
+  Party *bob, *alice;
+
+  BEGIN ();
+  server = server_start (NULL);
+  bob = party_new_full (server, "bob", "bob", PARTY_SILENT_INPUTS,
+      "auto-answer=true");
+  alice = party_new_full (server, "alice", "alice", PARTY_NAMED_LINKS, NULL);
+  party_start (bob);
+  party_start (alice);
+  party_dial (alice, "bob");
+  wait_state (alice, "accepted", CONNECT_MS);
+  wait_state (bob, "accepted", CONNECT_MS);
+  wait_media (bob, 0);
+  /* a moment of media one way only */
+  g_usleep (500 * G_TIME_SPAN_MILLISECOND);
+  fail_unless_equals_int (n_outputs (alice), 0);
+
+  /* as gst-launch-1.0 -e does on Ctrl-C */
+  gst_element_send_event (alice->pipeline, gst_event_new_eos ());
+  wait_state (alice, "ended", SIGNAL_MS);
+  wait_pipeline_eos (alice, SIGNAL_MS);
+
+  parties_free (alice, bob, NULL);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
+/* Where a case runs: every case runs in the netns suite; SIGNALING ones
+ * (no ICE, no media) also in the signaling-only one, on loopback */
+typedef enum
+{
+  NETNS = 1 << 0,
+  SIGNALING = 1 << 1,
+} Where;
+
+#define ADD_TEST(tc, fn, where) add_case (tc, fn, #fn, 0, 1, where)
+#define ADD_LOOP(tc, fn, s, e, where) add_case (tc, fn, #fn, s, e, where)
+
+static void
+add_case (TCase * tc, TFun fn, const gchar * name, gint start, gint end,
+    Where where)
+{
+  if (signaling_only && !(where & SIGNALING))
+    return;
+  _tcase_add_test (tc, fn, name, 0, 0, start, end);
+}
+
 static Suite *
 webrtccall_suite (void)
 {
   Suite *s = suite_create ("webrtccall");
   TCase *tc = tcase_create ("calls");
+  const Where both = NETNS | SIGNALING;
 
   main_pid = getpid ();
   atexit (exit_at_once);
+  signaling_only = g_strcmp0 (g_getenv ("WTSP_TEST_SIGNALING_ONLY"), "1") == 0;
+  host = signaling_only ? LOOPBACK_HOST : NETNS_HOST;
 
   tcase_set_timeout (tc, 60);
   tcase_add_checked_fixture (tc, test_setup, test_teardown);
   suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_basic_call);
-  tcase_add_loop_test (tc, test_codecs, 0, G_N_ELEMENTS (codec_cases));
-  tcase_add_test (tc, test_hangup_caller);
-  tcase_add_test (tc, test_hangup_callee);
-  tcase_add_loop_test (tc, test_decline, 0, G_N_ELEMENTS (decline_codes));
-  tcase_add_test (tc, test_busy);
-  tcase_add_test (tc, test_unknown_number);
-  tcase_add_test (tc, test_no_trickle);
-  tcase_add_test (tc, test_second_call);
-  tcase_add_loop_test (tc, test_eos_hangs_up, 0, 2);
-  tcase_add_test (tc, test_hangup_while_connecting);
-  tcase_add_loop_test (tc, test_stop_hangs_up, 0, 2);
-  /* FIXME: about one run in three, stopping a pipeline in the middle of
-   * a connected call deadlocks in webrtcbin's teardown (a streaming thread
-   * parked downstream while the session thread sets webrtcbin to NULL):
-   * a known bug, see docs/webrtccall.md. Kept, run with WTSP_TEST_RACES=1,
-   * out of the default run until it is fixed. */
-  if (g_getenv ("WTSP_TEST_RACES"))
-    tcase_add_test (tc, test_stop_while_far_end_hangs_up);
-  tcase_add_test (tc, test_early_media);
-  tcase_add_test (tc, test_offerless);
+  ADD_TEST (tc, test_basic_call, NETNS);
+  ADD_LOOP (tc, test_codecs, 0, G_N_ELEMENTS (codec_cases), NETNS);
+  ADD_TEST (tc, test_hangup_caller, NETNS);
+  ADD_TEST (tc, test_hangup_callee, NETNS);
+  ADD_LOOP (tc, test_decline, 0, G_N_ELEMENTS (decline_codes), both);
+  /* 0: bob in a connected call, 1: bob's call still ringing */
+  if (signaling_only)
+    ADD_LOOP (tc, test_busy, 1, 2, SIGNALING);
+  else
+    ADD_LOOP (tc, test_busy, 0, 2, NETNS);
+  ADD_TEST (tc, test_missed_call_idle_bin, both);
+  ADD_TEST (tc, test_unknown_number, both);
+  ADD_TEST (tc, test_no_trickle, NETNS);
+  ADD_TEST (tc, test_second_call, NETNS);
+  ADD_LOOP (tc, test_eos_hangs_up, 0, 2, NETNS);
+  ADD_TEST (tc, test_hangup_while_connecting, NETNS);
+  ADD_LOOP (tc, test_stop_hangs_up, 0, 2, NETNS);
+  ADD_LOOP (tc, test_stop_while_far_end_hangs_up, 0, race_rounds (10), NETNS);
+  ADD_LOOP (tc, test_failed_first_connection, 0, race_rounds (12), both);
+  ADD_LOOP (tc, test_failed_first_connection_in_process, 0, 2, both);
+  ADD_TEST (tc, test_early_media, NETNS);
+  ADD_TEST (tc, test_offerless, NETNS);
+  ADD_TEST (tc, test_unlinked_src_pad, NETNS);
+  /* 0: a hangup (media), 1: 404, 2: 486 */
+  if (signaling_only)
+    ADD_LOOP (tc, test_ended_before_eos, 1, 3, SIGNALING);
+  else
+    ADD_LOOP (tc, test_ended_before_eos, 0, 3, NETNS);
+  ADD_TEST (tc, test_eos_without_media, NETNS);
   return s;
 }
 
