@@ -341,6 +341,12 @@ webrtc_call_media_set_expected (WebrtcCallCall * call, GstSDPMessage * local,
     gst_element_no_more_pads (GST_ELEMENT (call->bin));
 }
 
+static void
+media_arrived (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
+{
+  webrtc_call_call_media_arrived (call);
+}
+
 /* On webrtcbin's src pad: what the output cannot use goes no further, so
  * that webrtcbin never sees not-linked (which would end the call) */
 static GstPadProbeReturn
@@ -351,10 +357,14 @@ output_entry (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   if (g_atomic_int_get (&out->closed))
     return GST_PAD_PROBE_DROP;
   if (!gst_pad_is_linked (out->ghost)) {
-    if (g_atomic_int_compare_and_exchange (&out->warned, 0, 1))
+    if (g_atomic_int_compare_and_exchange (&out->warned, 0, 1)) {
       GST_ELEMENT_WARNING (out->call->bin, STREAM, FAILED,
           ("Nothing is linked to %s: its media is dropped",
               GST_PAD_NAME (out->ghost)), ("call %s", out->call->call_id));
+      /* media arrives all the same: the call is connected */
+      webrtc_call_enqueue (out->call->bin, out->call, media_arrived, NULL,
+          NULL);
+    }
     return GST_PAD_PROBE_DROP;
   }
   return GST_PAD_PROBE_OK;
@@ -371,12 +381,6 @@ count_received (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   g_atomic_int_inc ((gint *) user_data);
   return GST_PAD_PROBE_OK;
-}
-
-static void
-media_arrived (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
-{
-  webrtc_call_call_media_arrived (call);
 }
 
 static GstPadProbeReturn

@@ -1662,6 +1662,16 @@ GST_START_TEST (test_missed_call_idle_bin)
   carol = party_new (server, "carol", NULL);
   alice = party_new (server, "alice", NULL);
   party_start (bob1);
+  /* Two pipelines share a session when the application hands the
+   * context over (within one pipeline the bins find it themselves) */
+  {
+    GstContext *context = gst_element_get_context (bob1->call,
+        "wtsp.session");
+
+    fail_unless (context != NULL, "bob1 has no wtsp.session context");
+    gst_element_set_context (bob2->call, context);
+    gst_context_unref (context);
+  }
   party_start (bob2);
   party_start (carol);
   party_start (alice);
