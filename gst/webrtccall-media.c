@@ -192,8 +192,10 @@ connect_sender (WebrtcCallCall * call, WebrtcCallInput * in,
   in->codec = codec;
   in->pt = pt;
 
+  /* one reference is ours (in->sender, then the call's teardown), one
+   * the bin's: a reference added to a non-floating object is not sunk */
   gst_object_ref_sink (sender);
-  gst_bin_add (GST_BIN (self), gst_object_ref (sender));
+  gst_bin_add (GST_BIN (self), sender);
   valve_src = gst_element_get_static_pad (in->valve, "src");
   sender_sink = gst_element_get_static_pad (sender, "sink");
   sender_src = gst_element_get_static_pad (sender, "src");

@@ -13,7 +13,8 @@
 # A round that outlives WTSP_STRESS_TIMEOUT seconds (default 60) is a hang:
 # all-thread backtraces of the test processes (and of their servers) go to
 # build/stress/CASE-ROUND.bt, then the round is killed. A round killed by a
-# signal, or whose forked test reports "Received signal", is a crash; any
+# signal, or whose forked test reports "Received signal", is a crash (its
+# core's backtraces go to CASE-ROUND.bt, the core to CASE-ROUND.core); any
 # other non-zero exit is a failure. The output of every round that did not
 # pass is kept in build/stress/CASE-ROUND.log.
 #
@@ -76,6 +77,10 @@ print("test_env=(%s)" % " ".join(q("%s=%s" % kv) for kv in t["env"].items()))
 print("test_cmd=(%s)" % " ".join(q(a) for a in t["cmd"]))
 PY
 . "$out/test.sh"
+for a in "${test_cmd[@]}"; do
+  case $a in *test-webrtccall) test_exe=$a ;; esac
+done
+case $test_exe in /*) ;; *) test_exe=$test_dir/$test_exe ;; esac
 
 # The check timer (tcase_set_timeout, 60 s) must not fire before ours:
 # when it does, the forked test is killed before we can see its threads
@@ -130,11 +135,29 @@ backtraces () {
   rm -f "$out/.pids"
 }
 
+# A crashed round leaves a core file (core_pattern "core", in the test's
+# working directory; the round sets ulimit -c): its all-thread backtrace
+# goes to $1
+crash_backtrace () {
+  local core
+  for core in "$test_dir"/core "$test_dir"/core.[0-9]*; do
+    [ -f "$core" ] || continue
+    timeout -s KILL 120 gdb -nx -batch -iex 'set debuginfod enabled off' \
+      -ex 'set pagination off' -ex 'info threads' \
+      -ex 'thread apply all bt' "$test_exe" "$core" \
+      > "$1" 2>&1 || gdb -nx -batch -ex 'thread apply all bt' \
+      -c "$core" >> "$1" 2>&1
+    mv "$core" "${1%.bt}.core"
+  done
+}
+
 # One round: prints pass, fail, hang, crash or notfound
 run_round () {
   local name=$1 log=$2 bt=$3 pid start rc hung=0 pids
+  rm -f "$test_dir"/core "$test_dir"/core.[0-9]*
   (
     cd "$test_dir" &&
+    ulimit -c unlimited &&
     exec env "${test_env[@]}" \
       MALLOC_PERTURB_="${MALLOC_PERTURB_:-$((RANDOM % 255 + 1))}" \
       CK_TIMEOUT_MULTIPLIER="$ck_multiplier" \
@@ -161,6 +184,7 @@ run_round () {
   if [ $hung = 1 ] || grep -q "Test timeout expired" "$log"; then
     echo hang
   elif [ $rc -ge 128 ] || grep -q "Received signal" "$log"; then
+    crash_backtrace "$bt"
     echo crash
   elif grep -q "Checks: 0," "$log"; then
     echo notfound

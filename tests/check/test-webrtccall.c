@@ -186,6 +186,11 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
     default:
       break;
   }
+  /* A sync handler that drops a message owns it (GstBusSyncHandler):
+   * without this unref every message, and through them the pipelines
+   * and their webrtcbins, outlived the test, whose process then exited
+   * with webrtcbin threads still running (a crash in 1 of 100) */
+  gst_message_unref (msg);
   return GST_BUS_DROP;
 }
 
