@@ -1196,6 +1196,7 @@ gst_webrtc_call_release_pad (GstElement * element, GstPad * pad)
 {
   GstWebrtcCall *self = GST_WEBRTC_CALL (element);
   WebrtcCallInput *in = NULL;
+  gboolean handed_over = FALSE;
   GList *l;
 
   g_mutex_lock (&self->lock);
@@ -1206,19 +1207,22 @@ gst_webrtc_call_release_pad (GstElement * element, GstPad * pad)
       break;
     }
   }
-  /* A call that used it takes its sender down with webrtcbin.
-   * FIXME: a release while the task thread connects this input's sender
-   * races with it */
+  /* A call that used it takes its sender down with webrtcbin. While the
+   * task thread builds that sender (connect_senders), the input is its to
+   * free when done. */
   if (in && in->call && in->sender) {
     in->call->senders = g_list_prepend (in->call->senders, in->sender);
     in->sender = NULL;
   }
+  if (in && in->connecting)
+    handed_over = in->released = TRUE;
   g_mutex_unlock (&self->lock);
   if (in == NULL)
     return;
 
   gst_element_remove_pad (element, pad);
-  webrtc_call_media_input_free (self, in);
+  if (!handed_over)
+    webrtc_call_media_input_free (self, in);
 }
 
 /* State changes */

@@ -245,8 +245,11 @@ webrtc_call_media_connect_senders (WebrtcCallCall * call, GstSDPMessage * sdp)
   for (l = self->inputs; l; l = l->next) {
     WebrtcCallInput *in = l->data;
 
-    if (in->call == call && in->transceiver && in->sender == NULL)
+    if (in->call == call && in->transceiver && in->sender == NULL) {
+      /* release_pad() leaves it to us from now on */
+      in->connecting = TRUE;
       todo = g_list_prepend (todo, in);
+    }
   }
   g_mutex_unlock (&self->lock);
 
@@ -254,14 +257,24 @@ webrtc_call_media_connect_senders (WebrtcCallCall * call, GstSDPMessage * sdp)
     WebrtcCallInput *in = l->data;
     GstElement *sender = NULL;
     gchar *problem = connect_sender (call, in, sdp, &sender);
+    gboolean released;
 
     if (problem) {
       GST_ELEMENT_WARNING (self, STREAM, FORMAT, ("%s", problem), (NULL));
       g_free (problem);
     }
     g_mutex_lock (&self->lock);
-    in->sender = sender;
+    in->connecting = FALSE;
+    released = in->released;
+    if (released)
+      /* its pad is gone: the sender goes down with the call's webrtcbin */
+      call->senders = sender ? g_list_prepend (call->senders, sender) :
+          call->senders;
+    else
+      in->sender = sender;
     g_mutex_unlock (&self->lock);
+    if (released)
+      webrtc_call_media_input_free (self, in);
   }
   g_list_free (todo);
 }

@@ -32,6 +32,9 @@ typedef struct
   GstPad *ghost;
   GstElement *valve;
   gboolean eos;
+  gboolean connecting;          /* the task thread builds its sender now */
+  gboolean released;            /* its pad went meanwhile: the task thread
+                                 * frees it when done */
 
   /* Bound to the current call */
   WebrtcCallCall *call;         /* no ref: the call unbinds before it goes */

@@ -1163,9 +1163,19 @@ value_to_node (const GValue * v, GError ** error)
 JsonObject *
 wtsp_request_new_from_structure (const GstStructure * s, GError ** error)
 {
-  JsonObject *o = structure_to_object (s, error);
+  JsonObject *o;
   gint line;
 
+  /* every call_id of the protocol is a string: a request that names one
+   * must give it, or no server could match it */
+  if (gst_structure_has_field_typed (s, "call-id", G_TYPE_STRING)
+      && gst_structure_get_string (s, "call-id") == NULL) {
+    g_set_error (error, WTSP_MESSAGE_ERROR, WTSP_MESSAGE_ERROR_WRONG_TYPE,
+        "%s request: member \"call_id\" must be a string, not null",
+        gst_structure_get_name (s));
+    return NULL;
+  }
+  o = structure_to_object (s, error);
   if (o == NULL)
     return NULL;
   json_object_set_string_member (o, "request", gst_structure_get_name (s));
