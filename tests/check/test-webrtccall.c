@@ -1263,16 +1263,28 @@ test_setup (void)
   test_start_us = g_get_monotonic_time ();
 }
 
-/* A failed test leaves its pipelines running, and the forked test process
- * exits right away; but gst_check_init() set atexit (gst_deinit), which
- * then waits for their streaming threads, often forever: the failure
- * would show as "Test timeout expired" a minute later, its message lost.
- * Runs before gst_deinit (atexit is last in, first out). */
+/* How a forked test process exits. A failed test leaves its pipelines
+ * running: gst_deinit() would wait for their streaming threads, often
+ * forever, and the failure would show as "Test timeout expired" a minute
+ * later, its message lost: such a process exits at once.
+ *
+ * A passed one stops GStreamer's thread pools here, before OpenSSL's
+ * exit handler: gst_check_init() registered gst_deinit() with atexit()
+ * before OpenSSL registered its cleanup (on first use, by dtlsdec), so
+ * OpenSSL's state went first, and the pool threads that gst_deinit() then
+ * stopped, which had run DTLS code, freed their OpenSSL thread state a
+ * second time as they exited ("double free or corruption" in about 1
+ * exit in 100). Registered (in webrtccall_suite) after OpenSSL's handler,
+ * so it runs first (atexit is last in, first out); gst_deinit() then
+ * finds the pools idle. */
 static void
 exit_at_once (void)
 {
-  if (getpid () != main_pid && !test_passed)
+  if (getpid () == main_pid)
+    return;
+  if (!test_passed)
     _exit (1);
+  gst_task_cleanup_all ();
 }
 
 static void
@@ -2439,6 +2451,10 @@ webrtccall_suite (void)
   const Where both = NETNS | SIGNALING;
 
   main_pid = getpid ();
+  /* OpenSSL registers its exit handler now, before ours: see
+   * exit_at_once() */
+  gst_object_unref (gst_object_ref_sink (gst_element_factory_make
+          ("dtlsdec", NULL)));
   atexit (exit_at_once);
   signaling_only = g_strcmp0 (g_getenv ("WTSP_TEST_SIGNALING_ONLY"), "1") == 0;
   host = signaling_only ? LOOPBACK_HOST : NETNS_HOST;
