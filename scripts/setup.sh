@@ -12,7 +12,7 @@ packages=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-nice
   clang libclang-rt-14-dev
-  iproute2 openssl ca-certificates glib-networking
+  iproute2 openssl libssl-dev ca-certificates glib-networking
   gstreamer1.0-plugins-base-apps python3-gi gir1.2-gstreamer-1.0
   chromium coturn
 )
