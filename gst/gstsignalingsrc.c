@@ -192,15 +192,7 @@ static void
 on_state_changed (WtspSession * session, WtspSessionState old,
     WtspSessionState state, const gchar * why, GstSignalingSrc * self)
 {
-  GEnumValue *v = g_enum_get_value (g_type_class_peek
-      (WTSP_TYPE_SESSION_STATE), state);
-  GstStructure *s = gst_structure_new ("wtsp-connection",
-      "state", G_TYPE_STRING, v->value_nick, NULL);
-
-  if (why)
-    gst_structure_set (s, "reason", G_TYPE_STRING, why, NULL);
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self), s));
+  wtsp_session_post_connection (GST_ELEMENT (self), state, why);
   g_object_notify (G_OBJECT (self), "state");
 }
 

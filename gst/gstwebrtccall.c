@@ -611,16 +611,51 @@ request_failed (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
   webrtc_call_call_request_failed (call, data);
 }
 
+typedef struct
+{
+  gint line;
+  gchar *call_id;
+} OrphanData;
+
+static void
+orphan_data_free (OrphanData * o)
+{
+  g_free (o->call_id);
+  g_free (o);
+}
+
+static void
+orphan_task (GstWebrtcCall * self, WebrtcCallCall * unused, gpointer data)
+{
+  OrphanData *o = data;
+
+  webrtc_call_recovery_add_orphan (self, o->line, o->call_id);
+}
+
 static void
 on_request_reply (GstPromise * promise, gpointer user_data)
 {
   RequestCtx *ctx = user_data;
   const GstStructure *reply = gst_promise_get_reply (promise);
+  const gchar *result = wtsp_reply_get_result (reply);
 
-  if (ctx->call && !g_str_equal (wtsp_reply_get_result (reply),
-          WTSP_RESULT_ACK))
-    webrtc_call_enqueue (ctx->self, ctx->call, request_failed,
-        gst_structure_copy (reply), (GDestroyNotify) gst_structure_free);
+  if (ctx->call == NULL || g_str_equal (result, WTSP_RESULT_ACK))
+    return;
+  /* A hangup that never reached the server (the link stayed down past
+   * its timeout) is sent again after the next handshake: on the queue,
+   * with no call, so that it is not dropped with the ended call's work */
+  if (g_strcmp0 (gst_structure_get_string (reply, "request"), "hangup") == 0
+      && (g_str_equal (result, WTSP_RESULT_TIMEOUT)
+          || g_str_equal (result, WTSP_RESULT_DISCONNECTED))) {
+    OrphanData *o = g_new0 (OrphanData, 1);
+
+    o->line = ctx->call->line;
+    o->call_id = g_strdup (ctx->call->call_id);
+    webrtc_call_enqueue (ctx->self, NULL, orphan_task, o,
+        (GDestroyNotify) orphan_data_free);
+  }
+  webrtc_call_enqueue (ctx->self, ctx->call, request_failed,
+      gst_structure_copy (reply), (GDestroyNotify) gst_structure_free);
 }
 
 void
@@ -757,6 +792,8 @@ event_task (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
   webrtc_call_call_handle_event (call, data);
 }
 
+/* Each handshake: @data is its "state" message. After the first, every
+ * one follows a reconnect. */
 static void
 ready_task (GstWebrtcCall * self, WebrtcCallCall * unused, gpointer data)
 {
@@ -766,6 +803,8 @@ ready_task (GstWebrtcCall * self, WebrtcCallCall * unused, gpointer data)
   self->ready = TRUE;
   if (first && call == NULL)
     webrtc_call_post_registered (self);
+  if (!first)
+    webrtc_call_recovery_reconcile (self, call, data);
   if (self->dial_pending && call == NULL) {
     gchar *number;
 
@@ -928,6 +967,7 @@ dispatch_incoming (GstWebrtcCall * self, WtspSession * session,
     call->caller = g_strdup (wtsp_message_get_string (msg, "caller"));
     call->callee = g_strdup (wtsp_message_get_string (msg, "callee"));
     call->incoming = wtsp_message_ref (msg);
+    call->known = TRUE;
     self->call = gst_object_ref (call);
   }
   g_mutex_unlock (&self->lock);
@@ -978,12 +1018,50 @@ on_session_message_after (WtspSession * session, WtspMessage * msg,
         wtsp_message_ref (msg), (GDestroyNotify) wtsp_message_unref);
 }
 
+typedef struct
+{
+  WtspSessionState state;
+  gchar *why;
+} ConnectionChange;
+
+static void
+connection_change_free (ConnectionChange * c)
+{
+  g_free (c->why);
+  g_free (c);
+}
+
+static void
+connection_task (GstWebrtcCall * self, WebrtcCallCall * unused,
+    gpointer data)
+{
+  ConnectionChange *c = data;
+
+  wtsp_session_post_connection (GST_ELEMENT (self), c->state, c->why);
+}
+
+/* Posted from the queue, in order with the call states */
 static void
 on_session_state (WtspSession * session, WtspSessionState old,
     WtspSessionState state, const gchar * why, GstWebrtcCall * self)
 {
+  ConnectionChange *c = g_new0 (ConnectionChange, 1);
+
+  c->state = state;
+  c->why = g_strdup (why);
+  webrtc_call_enqueue (self, NULL, connection_task, c,
+      (GDestroyNotify) connection_change_free);
   if (state == WTSP_SESSION_STATE_READY)
-    webrtc_call_enqueue (self, NULL, ready_task, NULL, NULL);
+    webrtc_call_enqueue (self, NULL, ready_task,
+        wtsp_session_get_state_message (session),
+        (GDestroyNotify) wtsp_message_unref);
+}
+
+gboolean
+webrtc_call_session_ready (GstWebrtcCall * self)
+{
+  return self->session
+      && wtsp_session_get_state (self->session) == WTSP_SESSION_STATE_READY;
 }
 
 static void
@@ -1403,6 +1481,8 @@ gst_webrtc_call_change_state (GstElement * element, GstStateChange transition)
     case GST_STATE_CHANGE_READY_TO_NULL:
       wait_teardowns (self);
       tasks_stop (self);
+      /* the task thread is gone: its lists are ours */
+      webrtc_call_recovery_clear (self);
       break;
     default:
       break;
@@ -1563,6 +1643,7 @@ gst_webrtc_call_dispose (GObject * object)
   self->shutdown = TRUE;
   g_mutex_unlock (&self->lock);
   tasks_stop (self);
+  webrtc_call_recovery_clear (self);
   g_clear_object (&self->call);
   g_list_free_full (self->ended, gst_object_unref);
   self->ended = NULL;

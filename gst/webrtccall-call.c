@@ -211,8 +211,21 @@ webrtc_call_call_hangup (WebrtcCallCall * call)
     webrtc_call_call_decline (call, 486);
     return;
   }
+  /* Still making our offer: the server has not heard of the call, and
+   * never will (the offer's task bails out once the call ends) */
+  if (call->outgoing && !call->placed) {
+    webrtc_call_call_end (call, 487, "hung up before the call was placed");
+    return;
+  }
   webrtc_call_send_request (call->bin, call,
       webrtc_call_call_request (call, "hangup"));
+  /* The link is down: the hangup waits for it (or, if it takes longer
+   * than a transaction, for the next handshake), the call ends now */
+  if (!webrtc_call_session_ready (call->bin)) {
+    webrtc_call_call_end (call, 200, "hung up while the signaling link was "
+        "down: the server is told when it is back");
+    return;
+  }
   webrtc_call_call_post_state (call, GST_WEBRTC_CALL_STATE_HANGINGUP, 0, NULL);
 }
 
@@ -247,9 +260,13 @@ webrtc_call_call_request_failed (WebrtcCallCall * call,
   else
     GST_ELEMENT_WARNING (call->bin, RESOURCE, WRITE, ("%s", text), (NULL));
 
-  /* A call the server would not start or accept is over */
+  /* A call the server would not start or accept is over; so is one we
+   * hung up that the server does not know (any more): 454/459 */
   if (g_strcmp0 (request, "outgoing_call") == 0
       || g_strcmp0 (request, "accept") == 0)
+    webrtc_call_call_end (call, code ? code : 500, text);
+  else if (g_strcmp0 (request, "hangup") == 0
+      || g_strcmp0 (request, "decline") == 0)
     webrtc_call_call_end (call, code ? code : 500, text);
   g_free (text);
 }
@@ -290,6 +307,8 @@ webrtc_call_call_handle_event (WebrtcCallCall * call, WtspMessage * msg)
   const gchar *e = msg->type;
   GstWebrtcCallState state = get_state (call);
 
+  call->known = TRUE;
+
   if (g_str_equal (e, "ice_trickle")) {
     JsonObject *c = wtsp_message_get_object (msg, "candidate");
 
@@ -297,6 +316,11 @@ webrtc_call_call_handle_event (WebrtcCallCall * call, WtspMessage * msg)
       webrtc_call_negotiation_remote_candidate (call, c);
   } else if (g_str_equal (e, "calling")) {
     /* posted when we dialled */
+  } else if (state == GST_WEBRTC_CALL_STATE_HANGINGUP
+      && (g_str_equal (e, "ringing") || g_str_equal (e, "proceeding")
+          || g_str_equal (e, "progress") || g_str_equal (e, "accepted"))) {
+    /* we hung up: the call goes no further */
+    GST_INFO_OBJECT (call, "%s ignored: hanging up", e);
   } else if (g_str_equal (e, "ringing") || g_str_equal (e, "proceeding")) {
     if (state == GST_WEBRTC_CALL_STATE_CALLING)
       webrtc_call_call_post_state (call, GST_WEBRTC_CALL_STATE_RINGING, 0,

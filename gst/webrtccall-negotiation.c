@@ -431,6 +431,7 @@ offer_created (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
     send_jsep_request (call, "outgoing_call", offer, call->callee);
   else
     send_jsep_request (call, "accept", offer, NULL);
+  call->placed = TRUE;
   set_local (call, offer, local_offer_set);
   gst_webrtc_session_description_free (offer);
 }

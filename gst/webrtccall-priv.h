@@ -111,6 +111,8 @@ struct _GstWebrtcCall
   gboolean ready;               /* registered */
   gboolean dial_pending;
   gboolean calls_done;          /* EOS posted for the last call */
+  GList *orphans;               /* webrtccall-recovery.c: hangups to
+                                 * send again after the next handshake */
 };
 
 /* gstwebrtccall.c: the task queue and the rule for changing children */
@@ -125,6 +127,7 @@ void webrtc_call_defer_teardown (GstWebrtcCall * self, WebrtcCallCall * call);
 void webrtc_call_post_eos (GstWebrtcCall * self);
 void webrtc_call_post_registered (GstWebrtcCall * self);
 gboolean webrtc_call_is_stopping (GstWebrtcCall * self);
+gboolean webrtc_call_session_ready (GstWebrtcCall * self);
 void webrtc_call_send_request (GstWebrtcCall * self, WebrtcCallCall * call,
     JsonObject * request);
 gchar *webrtc_call_dup_codecs (GstWebrtcCall * self, const gchar * media);
@@ -153,6 +156,8 @@ struct _WebrtcCallCall
   gboolean ice_connected;
   gboolean media_flowing;
   gboolean hangup_sent;
+  gboolean placed;              /* outgoing_call or accept sent */
+  gboolean known;               /* the server told us about it */
   GList *senders;               /* GstElement, taken from inputs at the end */
 
   /* GST_OBJECT_LOCK */
@@ -229,6 +234,18 @@ void webrtc_call_media_pad_added (WebrtcCallCall * call, GstPad * pad);
 void webrtc_call_media_end_outputs (WebrtcCallCall * call, gboolean stopping);
 void webrtc_call_media_flush_outputs (WebrtcCallCall * call, gboolean start);
 void webrtc_call_media_remove_outputs (WebrtcCallCall * call);
+
+/* webrtccall-recovery.c: reconnects and outages */
+
+/* "ended" code of a call the server's new state no longer lists after a
+ * reconnect (SIP's 481 Call/Transaction Does Not Exist) */
+#define WEBRTC_CALL_CODE_UNKNOWN_AFTER_RECONNECT 481
+
+void webrtc_call_recovery_reconcile (GstWebrtcCall * self,
+    WebrtcCallCall * call, WtspMessage * state);
+void webrtc_call_recovery_add_orphan (GstWebrtcCall * self, gint line,
+    const gchar * call_id);
+void webrtc_call_recovery_clear (GstWebrtcCall * self);
 
 /* webrtccall-stats.c */
 GstStructure *webrtc_call_stats_new (GstWebrtcCall * self);

@@ -1917,6 +1917,33 @@ wtsp_session_get_state (WtspSession * self)
 }
 
 /**
+ * wtsp_session_post_connection:
+ * @element: who posts it
+ * @state: the session's new state
+ * @why: (nullable): what changed it, e.g. "the connection was lost"
+ *
+ * Posts the element message both elements post for a change of the
+ * session's connection: `wtsp-connection` with `state` (string: the
+ * #WtspSessionState nick: connecting, handshake, ready, reconnecting,
+ * failed, stopped) and, if @why, `reason` (string).
+ */
+void
+wtsp_session_post_connection (GstElement * element, WtspSessionState state,
+    const gchar * why)
+{
+  GEnumClass *klass = g_type_class_ref (WTSP_TYPE_SESSION_STATE);
+  GEnumValue *v = g_enum_get_value (klass, state);
+  GstStructure *s = gst_structure_new ("wtsp-connection",
+      "state", G_TYPE_STRING, v ? v->value_nick : "unknown", NULL);
+
+  g_type_class_unref (klass);
+  if (why)
+    gst_structure_set (s, "reason", G_TYPE_STRING, why, NULL);
+  gst_element_post_message (element,
+      gst_message_new_element (GST_OBJECT (element), s));
+}
+
+/**
  * wtsp_session_get_state_message:
  *
  * Returns: (transfer full) (nullable): the last "state" handshake

@@ -84,6 +84,10 @@ gboolean wtsp_session_context_query (GstElement * element, GstQuery * query);
 WtspSession *wtsp_session_context_find (GstContext * context,
     WtspSession * settings, gchar ** why);
 
+/* Bus messages */
+void wtsp_session_post_connection (GstElement * element,
+    WtspSessionState state, const gchar * why);
+
 /* Errors */
 void wtsp_session_post_error (GstElement * element, const GError * error,
     const GstStructure * details);

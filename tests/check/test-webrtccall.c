@@ -148,7 +148,8 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_ELEMENT:
       s = gst_message_get_structure (msg);
-      if (s && g_str_has_prefix (gst_structure_get_name (s), "webrtccall-")) {
+      if (s && (g_str_has_prefix (gst_structure_get_name (s), "webrtccall-")
+              || gst_structure_has_name (s, "wtsp-connection"))) {
         GstStructure *copy = gst_structure_copy (s);
         gboolean state = gst_structure_has_name (s, "webrtccall-state");
 
@@ -2030,6 +2031,334 @@ GST_START_TEST (test_stop_while_far_end_hangs_up)
 
 GST_END_TEST;
 
+/* Outages: the signaling link of one side goes through a proxy that
+ * cuts it (no close frame, as a lost network) while the server and the
+ * far end stay up */
+
+#define OUTAGE_MS 2000          /* the proxy refuses connections this long */
+#define RECOVERY_MS 15000       /* cut to ready again: backoff + handshake */
+
+/* @p's bin takes its signaling through a proxy of @server */
+static WtspTestProxy *
+party_use_proxy (Party * p, WtspTestServer * server)
+{
+  WtspTestProxy *proxy = wtsp_test_proxy_new (server);
+
+  g_object_set (p->call, "location", wtsp_test_proxy_get_url (proxy), NULL);
+  return proxy;
+}
+
+typedef struct
+{
+  const gchar *state;
+  guint from;                   /* element messages before it are old */
+  guint found;                  /* its index + 1 */
+} ConnectionWait;
+
+static gboolean
+check_connection (Party * p, gpointer data)
+{
+  ConnectionWait *w = data;
+  guint i;
+
+  for (i = w->from; i < p->elements->len; i++) {
+    const GstStructure *s = g_ptr_array_index (p->elements, i);
+
+    if (gst_structure_has_name (s, "wtsp-connection")
+        && g_strcmp0 (gst_structure_get_string (s, "state"), w->state) == 0) {
+      w->found = i + 1;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+/* Waits for a wtsp-connection @state among the element messages from
+ * *@from on; *@from then points after it */
+static void
+wait_connection (Party * p, const gchar * state, guint * from,
+    guint timeout_ms)
+{
+  ConnectionWait w = { state, *from, 0 };
+
+  if (!wait_for (p, check_connection, &w, timeout_ms)) {
+    gchar *what = g_strdup_printf ("no wtsp-connection \"%s\" within %u ms",
+        state, timeout_ms);
+
+    fail_with_states (p, what);
+    g_free (what);
+  }
+  *from = w.found;
+}
+
+static guint
+n_elements (Party * p)
+{
+  guint n;
+
+  g_mutex_lock (&p->lock);
+  n = p->elements->len;
+  g_mutex_unlock (&p->lock);
+  return n;
+}
+
+/* Buffers out of @p's first video output of this call */
+static gint
+video_buffers (Party * p, guint first)
+{
+  gint n = 0;
+  guint i;
+
+  g_mutex_lock (&p->lock);
+  for (i = first; i < p->outputs->len; i++) {
+    Output *o = g_ptr_array_index (p->outputs, i);
+
+    if (o->video) {
+      n = g_atomic_int_get (&o->buffers);
+      break;
+    }
+  }
+  g_mutex_unlock (&p->lock);
+  return n;
+}
+
+/* The signaling link of a connected call is cut for OUTAGE_MS and comes
+ * back: the call is kept (no state posted), the media never stops, the
+ * outage shows as wtsp-connection reconnecting then ready, and a hangup
+ * afterwards reaches the far end */
+GST_START_TEST (test_signaling_cut_mid_call)
+{
+  WtspTestServer *server;
+  WtspTestProxy *proxy;
+  Party *bob, *alice;
+  const GstStructure *s;
+  guint from, states;
+  gint64 cut_us, ready_us, last_change_us, gap_us = 0;
+  gint last;
+
+  BEGIN ();
+  server = server_start (NULL);
+  bob = party_new (server, "bob", "auto-answer=true");
+  alice = party_new (server, "alice", NULL);
+  proxy = party_use_proxy (alice, server);
+  party_start (alice);
+  party_start (bob);
+  call_up (alice, bob);
+
+  from = n_elements (alice);
+  states = n_states (alice);
+  last = video_buffers (alice, 0);
+  cut_us = last_change_us = g_get_monotonic_time ();
+  wtsp_test_proxy_cut (proxy, OUTAGE_MS);
+  wait_connection (alice, "reconnecting", &from, SIGNAL_MS);
+
+  /* the media goes on, over its own path: the largest gap between two
+   * decoded video frames while the link is down */
+  for (;;) {
+    ConnectionWait w = { "ready", from, 0 };
+    gint n = video_buffers (alice, 0);
+    gint64 now = g_get_monotonic_time ();
+
+    if (n != last) {
+      gap_us = MAX (gap_us, now - last_change_us);
+      last = n;
+      last_change_us = now;
+    }
+    if (check_connection (alice, &w))
+      break;
+    fail_if (now - cut_us > RECOVERY_MS * G_TIME_SPAN_MILLISECOND,
+        "alice did not reconnect within %d ms", RECOVERY_MS);
+    g_usleep (10 * G_TIME_SPAN_MILLISECOND);
+  }
+  ready_us = g_get_monotonic_time ();
+  gap_us = MAX (gap_us, ready_us - last_change_us);
+  g_print ("OUTAGE %s: cut %d ms, ready again after %.0f ms, largest "
+      "video gap %.0f ms\n", test_name, OUTAGE_MS,
+      (ready_us - cut_us) / 1000.0, gap_us / 1000.0);
+  fail_unless (gap_us < 1000 * G_TIME_SPAN_MILLISECOND,
+      "the video stopped for %.0f ms during the outage", gap_us / 1000.0);
+  fail_unless_equals_string (call_state (alice), "connected");
+  /* a short wait: a late "ended" from the reconciliation would show */
+  g_usleep (300 * G_TIME_SPAN_MILLISECOND);
+  fail_unless (n_states (alice) == states,
+      "alice posted call states for the outage: %s", states_text (alice));
+
+  /* and the call still ends normally, at both ends */
+  g_signal_emit_by_name (alice->call, "hangup");
+  s = wait_state (bob, "ended", SIGNAL_MS);
+  assert_ended (s, 200, NULL);
+  wait_state (alice, "ended", SIGNAL_MS);
+
+  parties_free (alice, bob, NULL);
+  wtsp_test_proxy_free (proxy);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
+/* The server is killed and restarted: it forgets the call, and both ends
+ * say so within 10 s of its return */
+GST_START_TEST (test_server_restart)
+{
+  WtspTestServer *server;
+  Party *bob, *alice;
+  const GstStructure *s;
+  gint64 back_us;
+
+  BEGIN ();
+  server = server_start (NULL);
+  bob = party_new (server, "bob", "auto-answer=true");
+  alice = party_new (server, "alice", NULL);
+  party_start (alice);
+  party_start (bob);
+  call_up (alice, bob);
+
+  wtsp_test_server_kill (server);
+  g_usleep (500 * G_TIME_SPAN_MILLISECOND);
+  wtsp_test_server_restart (server);
+  back_us = g_get_monotonic_time ();
+  s = wait_state (alice, "ended", 10000);
+  assert_ended (s, 481, "no longer knows this call");
+  s = wait_state (bob, "ended", 10000);
+  assert_ended (s, 481, "no longer knows this call");
+  g_print ("RESTART %s: both ended %.0f ms after the server came back\n",
+      test_name, (g_get_monotonic_time () - back_us) / 1000.0);
+
+  /* and a new call works */
+  wait_state (alice, "registered", SIGNAL_MS);
+  wait_state (bob, "registered", SIGNAL_MS);
+  g_mutex_lock (&alice->lock);
+  alice->next_state = alice->states->len;
+  g_mutex_unlock (&alice->lock);
+  g_mutex_lock (&bob->lock);
+  bob->next_state = bob->states->len;
+  g_mutex_unlock (&bob->lock);
+  call_connect (alice, bob);
+
+  parties_free (alice, bob, NULL);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
+/* A hangup while the link is down ends the call at once; the far end
+ * hears of it when the link is back (0), or, when the far end hung up
+ * meanwhile (1), the call log of the new state tells how it ended */
+GST_START_TEST (test_hangup_during_outage)
+{
+  WtspTestServer *server;
+  WtspTestProxy *proxy;
+  Party *bob, *alice;
+  const GstStructure *s;
+  guint from;
+  gint64 asked_us;
+
+  BEGIN ();
+  server = server_start (NULL);
+  bob = party_new (server, "bob", "auto-answer=true");
+  alice = party_new (server, "alice", NULL);
+  proxy = party_use_proxy (alice, server);
+  party_start (alice);
+  party_start (bob);
+  call_up (alice, bob);
+
+  from = n_elements (alice);
+  wtsp_test_proxy_cut (proxy, OUTAGE_MS);
+  wait_connection (alice, "reconnecting", &from, SIGNAL_MS);
+  if (__i__ == 0) {
+    asked_us = g_get_monotonic_time ();
+    g_signal_emit_by_name (alice->call, "hangup");
+    s = wait_state (alice, "ended", 1000);
+    g_print ("OUTAGE %s: hangup during the outage ended the call in "
+        "%.0f ms\n", test_name, (g_get_monotonic_time () - asked_us) / 1000.0);
+    assert_ended (s, 200, "link was down");
+    fail_unless_equals_string (call_state (bob), "connected");
+    wait_connection (alice, "ready", &from, RECOVERY_MS);
+    s = wait_state (bob, "ended", SIGNAL_MS);
+    assert_ended (s, 200, NULL);
+  } else {
+    g_signal_emit_by_name (bob->call, "hangup");
+    s = wait_state (bob, "ended", SIGNAL_MS);
+    wait_connection (alice, "ready", &from, RECOVERY_MS);
+    s = wait_state (alice, "ended", SIGNAL_MS);
+    /* the code and reason of the hangup the server logged */
+    assert_ended (s, 200, NULL);
+    fail_if (strstr (gst_structure_get_string (s, "reason"),
+            "no longer knows") != NULL,
+        "alice's call ended as unknown, not as the log says: %s",
+        gst_structure_get_string (s, "reason"));
+  }
+  wait_state (alice, "registered", SIGNAL_MS);
+  wait_state (bob, "registered", SIGNAL_MS);
+
+  parties_free (alice, bob, NULL);
+  wtsp_test_proxy_free (proxy);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
+/* State changes while a call comes up: alice dials, and bob (who
+ * answers by himself) goes PLAYING -> PAUSED -> PLAYING -> READY ->
+ * PAUSED -> PLAYING, one change every (round % 7) ms, so that they meet
+ * the call at different points (ringing, negotiating, connected). No
+ * change may hang or fail, nothing may post an error, and both ends must
+ * be idle afterwards and able to make the next call. */
+GST_START_TEST (test_state_cycles)
+{
+  static const GstState cycle[] = { GST_STATE_PAUSED, GST_STATE_PLAYING,
+    GST_STATE_READY, GST_STATE_PAUSED, GST_STATE_PLAYING
+  };
+  WtspTestServer *server;
+  Party *bob, *alice;
+  guint i;
+
+  BEGIN ();
+  server = server_start (NULL);
+  bob = party_new (server, "bob", "auto-answer=true");
+  alice = party_new (server, "alice", NULL);
+  party_start (alice);
+  party_start (bob);
+
+  party_dial (alice, "bob");
+  g_usleep ((__i__ % 5) * 10 * G_TIME_SPAN_MILLISECOND);
+  for (i = 0; i < G_N_ELEMENTS (cycle); i++) {
+    GstStateChangeReturn ret = set_state_bounded (bob, cycle[i]);
+
+    fail_if (ret == GST_STATE_CHANGE_FAILURE, "bob could not go to %s",
+        gst_element_state_get_name (cycle[i]));
+    g_usleep ((__i__ % 7) * G_TIME_SPAN_MILLISECOND);
+  }
+  fail_unless (gst_element_get_state (bob->pipeline, NULL, NULL,
+          STATE_MS * GST_MSECOND) == GST_STATE_CHANGE_SUCCESS,
+      "bob did not reach PLAYING");
+
+  /* the call ended (bob went to READY) or is up: either way it ends */
+  if (!wait_for (alice, check_idle, NULL, 0))
+    g_signal_emit_by_name (alice->call, "hangup");
+  if (!wait_for (alice, check_idle, NULL, SIGNAL_MS))
+    fail_with_states (alice, "alice is still in a call");
+  if (!wait_for (bob, check_idle, NULL, SIGNAL_MS))
+    fail_with_states (bob, "bob is still in a call");
+  g_mutex_lock (&alice->lock);
+  fail_unless (alice->errors->len == 0, "alice: %s", (gchar *)
+      g_ptr_array_index (alice->errors, 0));
+  alice->next_state = alice->states->len;
+  g_mutex_unlock (&alice->lock);
+  g_mutex_lock (&bob->lock);
+  fail_unless (bob->errors->len == 0, "bob: %s", (gchar *)
+      g_ptr_array_index (bob->errors, 0));
+  bob->next_state = bob->states->len;
+  g_mutex_unlock (&bob->lock);
+
+  /* and the next call works */
+  call_connect (alice, bob);
+  parties_free (alice, bob, NULL);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
 /* A first connection that fails: the server is unreachable (even
  * rounds), or a TCP peer drops before the WebSocket handshake (odd
  * rounds). gst-launch-1.0 must end with an error that says so, not with
@@ -2475,6 +2804,10 @@ webrtccall_suite (void)
   ADD_TEST (tc, test_hangup_while_connecting, NETNS);
   ADD_LOOP (tc, test_stop_hangs_up, 0, 2, NETNS);
   ADD_LOOP (tc, test_stop_while_far_end_hangs_up, 0, race_rounds (10), NETNS);
+  ADD_LOOP (tc, test_state_cycles, 0, race_rounds (10), NETNS);
+  ADD_TEST (tc, test_signaling_cut_mid_call, NETNS);
+  ADD_TEST (tc, test_server_restart, NETNS);
+  ADD_LOOP (tc, test_hangup_during_outage, 0, 2, NETNS);
   ADD_LOOP (tc, test_failed_first_connection, 0, race_rounds (12), both);
   ADD_LOOP (tc, test_failed_first_connection_in_process, 0, 2, both);
   ADD_TEST (tc, test_early_media, NETNS);

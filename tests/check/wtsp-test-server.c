@@ -272,3 +272,214 @@ wtsp_test_request (GstElement * element, const gchar * json, guint timeout_ms)
   g_free (w);
   return reply;
 }
+
+/* The proxy: blocking sockets, one thread accepting and two per
+ * connection (one per direction); cut() shuts the sockets down, which
+ * wakes them */
+
+struct _WtspTestProxy
+{
+  WtspTestServer *server;
+  GSocket *listener;
+  GCancellable *cancel;
+  GThread *acceptor;
+  gchar *url;
+
+  GMutex lock;
+  GPtrArray *conns;             /* Conn */
+  gint64 refuse_until_us;       /* monotonic */
+  guint accepted;
+};
+
+typedef struct
+{
+  GSocket *a, *b;
+  GThread *up, *down;
+} Conn;
+
+typedef struct
+{
+  GSocket *from, *to;
+} Pump;
+
+static gpointer
+pump_run (gpointer data)
+{
+  Pump *p = data;
+  gchar buf[16384];
+
+  for (;;) {
+    gssize n = g_socket_receive (p->from, buf, sizeof buf, NULL, NULL);
+    gssize off = 0;
+
+    if (n <= 0)
+      break;
+    while (off < n) {
+      gssize w = g_socket_send (p->to, buf + off, n - off, NULL, NULL);
+
+      if (w <= 0)
+        goto done;
+      off += w;
+    }
+  }
+done:
+  /* either side gone: both go */
+  g_socket_shutdown (p->from, TRUE, TRUE, NULL);
+  g_socket_shutdown (p->to, TRUE, TRUE, NULL);
+  g_free (p);
+  return NULL;
+}
+
+static GThread *
+pump_start (GSocket * from, GSocket * to)
+{
+  Pump *p = g_new0 (Pump, 1);
+
+  p->from = from;
+  p->to = to;
+  return g_thread_new ("proxy-pump", pump_run, p);
+}
+
+static gpointer
+acceptor_run (gpointer data)
+{
+  WtspTestProxy *proxy = data;
+
+  for (;;) {
+    GSocket *client = g_socket_accept (proxy->listener, proxy->cancel, NULL);
+    GSocket *upstream;
+    GInetAddress *addr;
+    GSocketAddress *target;
+    gboolean refuse;
+    Conn *c;
+
+    if (client == NULL)
+      break;
+    g_mutex_lock (&proxy->lock);
+    proxy->accepted++;
+    refuse = g_get_monotonic_time () < proxy->refuse_until_us;
+    g_mutex_unlock (&proxy->lock);
+    if (refuse) {
+      g_socket_close (client, NULL);
+      g_object_unref (client);
+      continue;
+    }
+    upstream = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+        G_SOCKET_PROTOCOL_TCP, NULL);
+    addr = g_inet_address_new_from_string (proxy->server->host);
+    target = g_inet_socket_address_new (addr, proxy->server->port);
+    if (!g_socket_connect (upstream, target, NULL, NULL)) {
+      g_socket_close (client, NULL);
+      g_object_unref (client);
+      g_object_unref (upstream);
+    } else {
+      c = g_new0 (Conn, 1);
+      c->a = client;
+      c->b = upstream;
+      c->up = pump_start (client, upstream);
+      c->down = pump_start (upstream, client);
+      g_mutex_lock (&proxy->lock);
+      g_ptr_array_add (proxy->conns, c);
+      g_mutex_unlock (&proxy->lock);
+    }
+    g_object_unref (target);
+    g_object_unref (addr);
+  }
+  return NULL;
+}
+
+static void
+conn_free (Conn * c)
+{
+  g_socket_shutdown (c->a, TRUE, TRUE, NULL);
+  g_socket_shutdown (c->b, TRUE, TRUE, NULL);
+  g_thread_join (c->up);
+  g_thread_join (c->down);
+  g_object_unref (c->a);
+  g_object_unref (c->b);
+  g_free (c);
+}
+
+WtspTestProxy *
+wtsp_test_proxy_new (WtspTestServer * server)
+{
+  WtspTestProxy *proxy = g_new0 (WtspTestProxy, 1);
+  GInetAddress *addr = g_inet_address_new_from_string (server->host);
+  GSocketAddress *local = g_inet_socket_address_new (addr, 0);
+  GSocketAddress *bound;
+  GError *error = NULL;
+  GUri *uri, *proxied;
+
+  proxy->server = server;
+  g_mutex_init (&proxy->lock);
+  proxy->conns = g_ptr_array_new ();
+  proxy->cancel = g_cancellable_new ();
+  proxy->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, &error);
+  fail_unless (proxy->listener != NULL, "proxy socket: %s",
+      error ? error->message : "?");
+  fail_unless (g_socket_bind (proxy->listener, local, TRUE, &error)
+      && g_socket_listen (proxy->listener, &error), "proxy listen: %s",
+      error ? error->message : "?");
+  bound = g_socket_get_local_address (proxy->listener, NULL);
+  uri = g_uri_parse (server->url, G_URI_FLAGS_NONE, NULL);
+  proxied = g_uri_build (G_URI_FLAGS_NONE, g_uri_get_scheme (uri), NULL,
+      g_uri_get_host (uri),
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)),
+      g_uri_get_path (uri), g_uri_get_query (uri), NULL);
+  proxy->url = g_uri_to_string (proxied);
+  g_uri_unref (proxied);
+  g_uri_unref (uri);
+  g_object_unref (bound);
+  g_object_unref (local);
+  g_object_unref (addr);
+  proxy->acceptor = g_thread_new ("proxy-accept", acceptor_run, proxy);
+  return proxy;
+}
+
+const gchar *
+wtsp_test_proxy_get_url (WtspTestProxy * proxy)
+{
+  return proxy->url;
+}
+
+void
+wtsp_test_proxy_cut (WtspTestProxy * proxy, guint down_ms)
+{
+  GPtrArray *conns;
+
+  g_mutex_lock (&proxy->lock);
+  proxy->refuse_until_us = g_get_monotonic_time () +
+      down_ms * G_TIME_SPAN_MILLISECOND;
+  conns = proxy->conns;
+  proxy->conns = g_ptr_array_new ();
+  g_mutex_unlock (&proxy->lock);
+  g_ptr_array_foreach (conns, (GFunc) conn_free, NULL);
+  g_ptr_array_free (conns, TRUE);
+}
+
+guint
+wtsp_test_proxy_get_accepted (WtspTestProxy * proxy)
+{
+  guint n;
+
+  g_mutex_lock (&proxy->lock);
+  n = proxy->accepted;
+  g_mutex_unlock (&proxy->lock);
+  return n;
+}
+
+void
+wtsp_test_proxy_free (WtspTestProxy * proxy)
+{
+  g_cancellable_cancel (proxy->cancel);
+  g_thread_join (proxy->acceptor);
+  g_ptr_array_foreach (proxy->conns, (GFunc) conn_free, NULL);
+  g_ptr_array_free (proxy->conns, TRUE);
+  g_socket_close (proxy->listener, NULL);
+  g_object_unref (proxy->listener);
+  g_object_unref (proxy->cancel);
+  g_mutex_clear (&proxy->lock);
+  g_free (proxy->url);
+  g_free (proxy);
+}

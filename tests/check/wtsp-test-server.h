@@ -62,6 +62,21 @@ gchar *wtsp_test_message_text (GstMessage * msg);
 GstStructure *wtsp_test_request (GstElement * element, const gchar * json,
     guint timeout_ms);
 
+/* A TCP proxy in front of a server, to cut the signaling link while the
+ * server and the far end stay up. Listens on @host (port chosen), and
+ * forwards every connection to @host:@port; url is the server's with the
+ * proxy's port. */
+typedef struct _WtspTestProxy WtspTestProxy;
+
+WtspTestProxy *wtsp_test_proxy_new (WtspTestServer * server);
+const gchar *wtsp_test_proxy_get_url (WtspTestProxy * proxy);
+/* Drops every connection (no close frame, as a lost link) and refuses new
+ * ones (accepts, then drops them at once) for @down_ms ms */
+void wtsp_test_proxy_cut (WtspTestProxy * proxy, guint down_ms);
+/* Connections dropped by cut() so far, and connections taken in all */
+guint wtsp_test_proxy_get_accepted (WtspTestProxy * proxy);
+void wtsp_test_proxy_free (WtspTestProxy * proxy);
+
 G_END_DECLS
 
 #endif /* __WTSP_TEST_SERVER_H__ */

@@ -418,14 +418,30 @@ leg_new (Call * call, Session * session, guint line, const gchar * call_id)
   leg->gathering = gathering_new ();
   g_assert (session->lines[line] == NULL);
   session->lines[line] = leg;
+  g_clear_pointer (&session->ended[line], json_object_unref);
   return leg;
 }
 
 void
 call_leg_free (Leg * leg)
 {
-  if (leg->session->lines[leg->line] == leg)
-    leg->session->lines[leg->line] = NULL;
+  Session *session = leg->session;
+
+  if (session->lines[leg->line] == leg) {
+    session->lines[leg->line] = NULL;
+    /* Nobody attached saw it end: the next state shows the call with its
+     * log, hangup last, so that a client that reconnects learns how it
+     * ended (a line can then be reused; a newer end replaces it) */
+    if (session->client == NULL && !session->server->stopping) {
+      JsonObject *entry = json_object_new ();
+
+      json_object_set_string_member (entry, "call_id", leg->call_id);
+      json_object_set_array_member (entry, "call_logs",
+          json_array_ref (leg->logs));
+      g_clear_pointer (&session->ended[leg->line], json_object_unref);
+      session->ended[leg->line] = entry;
+    }
+  }
   json_array_unref (leg->logs);
   gathering_free (leg->gathering);
   gathering_free (leg->previous);

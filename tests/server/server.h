@@ -78,6 +78,10 @@ struct _Session
   gchar *tenant;                /* NULL without /tenant/ID in the path */
   Client *client;               /* NULL while no socket is attached */
   Leg **lines;                  /* Server.n_lines entries, NULL = idle */
+  JsonObject **ended;           /* Server.n_lines entries: a call that
+                                 * ended while no socket was attached, as
+                                 * the next state lists it (call_id and
+                                 * call_logs, its hangup last), once */
   guint drop_id;                /* drops the session when no socket comes back */
   gboolean registered;          /* --registration-sequence already run */
   gboolean ignore_keepalives;   /* debug_ignore_keepalives */

@@ -31,6 +31,7 @@ session_new (Server * server, const gchar * token, const gchar * number,
   session->number = g_strdup (number);
   session->tenant = g_strdup (tenant);
   session->lines = g_new0 (Leg *, server->n_lines);
+  session->ended = g_new0 (JsonObject *, server->n_lines);
   server_log (server, "[%s] new session", number);
   return session;
 }
@@ -48,6 +49,9 @@ session_free (Session * session)
   for (i = 0; i < session->server->n_lines; i++)
     if (session->lines[i])
       call_end_for_leg (session->lines[i], 480, "Temporarily Unavailable");
+  for (i = 0; i < session->server->n_lines; i++)
+    g_clear_pointer (&session->ended[i], json_object_unref);
+  g_free (session->ended);
   g_free (session->lines);
   g_free (session->token);
   g_free (session->number);
@@ -78,6 +82,12 @@ state_new (Session * session)
     Leg *leg = session->lines[i];
     JsonObject *line;
 
+    if (leg == NULL && session->ended[i]) {
+      /* how a call ended while this client was away: told once */
+      json_array_add_object_element (lines, session->ended[i]);
+      session->ended[i] = NULL;
+      continue;
+    }
     if (leg == NULL) {
       json_array_add_null_element (lines);
       continue;
