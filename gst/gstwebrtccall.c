@@ -81,6 +81,7 @@ GST_DEBUG_CATEGORY (gst_webrtc_call_debug);
 #define DEFAULT_STUN_SERVER NULL
 #define DEFAULT_TURN_SERVER NULL
 #define DEFAULT_ICE_TRANSPORT_POLICY GST_WEBRTC_ICE_TRANSPORT_POLICY_ALL
+#define DEFAULT_MEDIA_TIMEOUT 30000
 #define DEFAULT_LATENCY 50
 #define DEFAULT_VIDEO_CODECS "VP8,H264"
 #define DEFAULT_AUDIO_CODECS "OPUS,PCMU,PCMA"
@@ -101,6 +102,7 @@ enum
   PROP_TURN_SERVER,
   PROP_ICE_TRANSPORT_POLICY,
   PROP_LATENCY,
+  PROP_MEDIA_TIMEOUT,
   PROP_VIDEO_CODECS,
   PROP_AUDIO_CODECS,
   PROP_ENCODED_OUTPUT,
@@ -999,8 +1001,10 @@ on_session_message (WtspSession * session, WtspMessage * msg,
   }
 
   call = dup_call (self);
+  /* the ice_* line events (ice_trickle, ice_media...) may come without
+   * call_id: the line says whose they are */
   if (call && msg->line == call->line
-      && (wtsp_message_is_event (msg, "ice_trickle")
+      && (g_str_has_prefix (msg->type, "ice_")
           || g_strcmp0 (msg->call_id, call->call_id) == 0))
     webrtc_call_enqueue (self, call, event_task, wtsp_message_ref (msg),
         (GDestroyNotify) wtsp_message_unref);
@@ -1528,6 +1532,9 @@ gst_webrtc_call_set_property (GObject * object, guint prop_id,
     case PROP_LATENCY:
       self->latency = g_value_get_uint (value);
       break;
+    case PROP_MEDIA_TIMEOUT:
+      self->media_timeout = g_value_get_uint (value);
+      break;
     case PROP_VIDEO_CODECS:
       g_free (self->video_codecs);
       self->video_codecs = g_value_dup_string (value);
@@ -1612,6 +1619,9 @@ gst_webrtc_call_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_LATENCY:
       g_value_set_uint (value, self->latency);
       break;
+    case PROP_MEDIA_TIMEOUT:
+      g_value_set_uint (value, self->media_timeout);
+      break;
     case PROP_VIDEO_CODECS:
       g_value_set_string (value, self->video_codecs);
       break;
@@ -1679,6 +1689,7 @@ gst_webrtc_call_init (GstWebrtcCall * self)
   self->auto_answer = DEFAULT_AUTO_ANSWER;
   self->ice_transport_policy = DEFAULT_ICE_TRANSPORT_POLICY;
   self->latency = DEFAULT_LATENCY;
+  self->media_timeout = DEFAULT_MEDIA_TIMEOUT;
   self->video_codecs = g_strdup (DEFAULT_VIDEO_CODECS);
   self->audio_codecs = g_strdup (DEFAULT_AUDIO_CODECS);
   self->encoded_output = DEFAULT_ENCODED_OUTPUT;
@@ -1738,6 +1749,12 @@ gst_webrtc_call_class_init (GstWebrtcCallClass * klass)
       g_param_spec_uint ("latency", "Latency",
           "Jitterbuffer latency in milliseconds", 0, 10000, DEFAULT_LATENCY,
           rw));
+  g_object_class_install_property (gobject_class, PROP_MEDIA_TIMEOUT,
+      g_param_spec_uint ("media-timeout", "Media timeout",
+          "Hang up a call after this many milliseconds without media from "
+          "the far end (not while on hold; 0 = never). A kind of media "
+          "that stops for 2 s posts webrtccall-media receiving=false",
+          0, G_MAXUINT, DEFAULT_MEDIA_TIMEOUT, rw));
   g_object_class_install_property (gobject_class, PROP_VIDEO_CODECS,
       g_param_spec_string ("video-codecs", "Video codecs",
           "Video codecs in order of preference: VP8, H264",

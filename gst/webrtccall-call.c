@@ -229,6 +229,23 @@ webrtc_call_call_hangup (WebrtcCallCall * call)
   webrtc_call_call_post_state (call, GST_WEBRTC_CALL_STATE_HANGINGUP, 0, NULL);
 }
 
+/* We end the call (dead media, a failed connection): the server and the
+ * far end are told, and the call ends now with our code and reason */
+void
+webrtc_call_call_give_up (WebrtcCallCall * call, gint code,
+    const gchar * reason)
+{
+  if (!call->hangup_sent) {
+    call->hangup_sent = TRUE;
+    if (call->incoming)
+      webrtc_call_call_decline (call, code);
+    else if (!call->outgoing || call->placed)
+      webrtc_call_send_request (call->bin, call,
+          webrtc_call_call_request (call, "hangup"));
+  }
+  webrtc_call_call_end (call, code, reason);
+}
+
 void
 webrtc_call_call_hold (WebrtcCallCall * call, gboolean hold)
 {
@@ -297,6 +314,8 @@ webrtc_call_call_connection_state (WebrtcCallCall * call,
     GST_ELEMENT_WARNING (call->bin, RESOURCE, FAILED,
         ("The media connection of call %s failed (ICE or DTLS): no path to "
             "the far end", call->call_id), (NULL));
+    webrtc_call_call_give_up (call, WEBRTC_CALL_CODE_MEDIA_FAILED,
+        "the media connection failed (ICE or DTLS): no path to the far end");
   }
 }
 
@@ -314,6 +333,17 @@ webrtc_call_call_handle_event (WebrtcCallCall * call, WtspMessage * msg)
 
     if (c)
       webrtc_call_negotiation_remote_candidate (call, c);
+  } else if (g_str_equal (e, "ice_media") || g_str_equal (e, "ice_slowlink")
+      || g_str_equal (e, "ice_webrtcup") || g_str_equal (e, "ice_hangup")) {
+    /* the gateway's view of our media (Janus' webrtcup, media, slowlink
+     * and hangup events), for the application */
+    gst_element_post_message (GST_ELEMENT (call->bin),
+        gst_message_new_element (GST_OBJECT (call->bin),
+            gst_structure_new ("webrtccall-ice",
+                "event", G_TYPE_STRING, e,
+                "line", G_TYPE_INT, call->line,
+                "call-id", G_TYPE_STRING, call->call_id,
+                "json", G_TYPE_STRING, wtsp_message_to_string (msg), NULL)));
   } else if (g_str_equal (e, "calling")) {
     /* posted when we dialled */
   } else if (state == GST_WEBRTC_CALL_STATE_HANGINGUP
@@ -336,6 +366,7 @@ webrtc_call_call_handle_event (WebrtcCallCall * call, WtspMessage * msg)
       return;
     webrtc_call_call_post_state (call, GST_WEBRTC_CALL_STATE_ACCEPTED, 0,
         NULL);
+    webrtc_call_watchdog_start (call);
     if (call->ice_connected && (call->media_flowing
             || !webrtc_call_negotiation_remote_sends (call)))
       post_connected (call);
@@ -451,6 +482,7 @@ webrtc_call_call_end (WebrtcCallCall * call, gint code, const gchar * reason)
   call->ending = TRUE;
   GST_OBJECT_UNLOCK (call);
   GST_INFO_OBJECT (call, "call ended: %d %s", code, GST_STR_NULL (reason));
+  webrtc_call_watchdog_stop (call);
 
   g_mutex_lock (&bin->lock);
   /* Its pads stay until the next call: the bin's reference moves */

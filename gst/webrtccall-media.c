@@ -371,6 +371,7 @@ output_entry (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 
   if (g_atomic_int_get (&out->closed))
     return GST_PAD_PROBE_DROP;
+  g_atomic_int_inc (out->packets);
   if (!gst_pad_is_linked (out->ghost)) {
     if (g_atomic_int_compare_and_exchange (&out->warned, 0, 1)) {
       GST_ELEMENT_WARNING (out->call->bin, STREAM, FAILED,
@@ -498,6 +499,8 @@ webrtc_call_media_pad_added (WebrtcCallCall * call, GstPad * pad)
           src_template (self, codec->media)));
   /* webrtcbin may outlive the output (it goes down on another thread):
    * the probe keeps the call, which keeps its outputs */
+  out->packets = g_str_equal (codec->media, "video") ? &call->video_rtp :
+      &call->audio_rtp;
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, output_entry, out,
       NULL);
   g_object_set_data_full (G_OBJECT (pad), "webrtccall-call",

@@ -23,6 +23,8 @@ GST_DEBUG_CATEGORY_EXTERN (gst_webrtc_call_debug);
 
 typedef struct _WebrtcCallCall WebrtcCallCall;
 
+typedef struct _WebrtcCallWatchdog WebrtcCallWatchdog;
+
 /* A request sink pad, for the bin's whole life: between calls its media
  * is dropped by the valve; during a call the valve feeds a sender.
  * Fields under the bin's lock. */
@@ -55,6 +57,7 @@ typedef struct
   GstElement *bin;              /* NULL for a pad that never got media */
   GstPad *ghost;                /* the bin's src pad, a ref */
   gint closed;                  /* atomic: the call ended, drop data */
+  gint *packets;                /* the call's RTP counter of this kind */
   gint warned;                  /* atomic: "nobody linked" said once */
 } WebrtcCallOutput;
 
@@ -77,6 +80,7 @@ struct _GstWebrtcCall
   gchar *turn_server;
   GstWebRTCICETransportPolicy ice_transport_policy;
   guint latency;
+  guint media_timeout;          /* ms, 0 = never; GST_OBJECT_LOCK */
   gchar *video_codecs;
   gchar *audio_codecs;
   gboolean encoded_output;
@@ -171,7 +175,11 @@ struct _WebrtcCallCall
   guint added_outputs;
   gboolean no_more_pads;
 
+  WebrtcCallWatchdog *watchdog; /* GST_OBJECT_LOCK */
+
   /* atomic */
+  gint video_rtp;               /* RTP packets out of webrtcbin */
+  gint audio_rtp;
   gint video_received;
   gint audio_received;
   gint video_sent;
@@ -195,6 +203,8 @@ void webrtc_call_call_dial (WebrtcCallCall * call);
 void webrtc_call_call_answer (WebrtcCallCall * call);
 void webrtc_call_call_decline (WebrtcCallCall * call, guint code);
 void webrtc_call_call_hangup (WebrtcCallCall * call);
+void webrtc_call_call_give_up (WebrtcCallCall * call, gint code,
+    const gchar * reason);
 void webrtc_call_call_hold (WebrtcCallCall * call, gboolean hold);
 void webrtc_call_call_handle_event (WebrtcCallCall * call, WtspMessage * msg);
 void webrtc_call_call_request_failed (WebrtcCallCall * call,
@@ -234,6 +244,18 @@ void webrtc_call_media_pad_added (WebrtcCallCall * call, GstPad * pad);
 void webrtc_call_media_end_outputs (WebrtcCallCall * call, gboolean stopping);
 void webrtc_call_media_flush_outputs (WebrtcCallCall * call, gboolean start);
 void webrtc_call_media_remove_outputs (WebrtcCallCall * call);
+
+/* webrtccall-watchdog.c: the far end's media */
+
+/* A kind of media that stops this long posts receiving=false */
+#define WATCHDOG_SILENT_MS 2000
+/* "ended" codes: no media for media-timeout (SIP 408 Request Timeout); the
+ * peer connection failed (503 Service Unavailable) */
+#define WEBRTC_CALL_CODE_MEDIA_TIMEOUT 408
+#define WEBRTC_CALL_CODE_MEDIA_FAILED 503
+
+void webrtc_call_watchdog_start (WebrtcCallCall * call);
+void webrtc_call_watchdog_stop (WebrtcCallCall * call);
 
 /* webrtccall-recovery.c: reconnects and outages */
 

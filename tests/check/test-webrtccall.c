@@ -2298,6 +2298,135 @@ GST_START_TEST (test_hangup_during_outage)
 
 GST_END_TEST;
 
+/* The far end's media stops: its sources are cut off in front of its
+ * bin (a probe drops every buffer into bob's sink pads), while the call
+ * and the signaling go on */
+
+static GstPadProbeReturn
+drop_while_silent (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  return g_atomic_int_get ((gint *) data) ? GST_PAD_PROBE_DROP :
+      GST_PAD_PROBE_OK;
+}
+
+static void
+silence_inputs (Party * p, gint * flag)
+{
+  GstIterator *it = gst_element_iterate_sink_pads (p->call);
+  GValue v = G_VALUE_INIT;
+
+  while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    gst_pad_add_probe (g_value_get_object (&v), GST_PAD_PROBE_TYPE_BUFFER,
+        drop_while_silent, flag, NULL);
+    g_value_reset (&v);
+  }
+  g_value_unset (&v);
+  gst_iterator_free (it);
+}
+
+typedef struct
+{
+  gboolean receiving;
+  const gchar *kind;
+  guint from;
+  const GstStructure *found;
+} MediaMsgWait;
+
+static gboolean
+check_media_msg (Party * p, gpointer data)
+{
+  MediaMsgWait *w = data;
+  guint i;
+
+  for (i = w->from; i < p->elements->len; i++) {
+    const GstStructure *s = g_ptr_array_index (p->elements, i);
+    gboolean receiving;
+
+    if (gst_structure_has_name (s, "webrtccall-media")
+        && gst_structure_get_boolean (s, "receiving", &receiving)
+        && receiving == w->receiving
+        && g_strcmp0 (gst_structure_get_string (s, "kind"), w->kind) == 0) {
+      w->found = s;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+static const GstStructure *
+wait_media_msg (Party * p, gboolean receiving, const gchar * kind,
+    guint from, guint timeout_ms)
+{
+  MediaMsgWait w = { receiving, kind, from, NULL };
+
+  if (!wait_for (p, check_media_msg, &w, timeout_ms)) {
+    gchar *what = g_strdup_printf ("no webrtccall-media receiving=%d "
+        "kind=%s within %u ms", receiving, kind, timeout_ms);
+
+    fail_with_states (p, what);
+    g_free (what);
+  }
+  return w.found;
+}
+
+/* 0: bob's media stops for 3 s and comes back: receiving=false after
+ * about 2 s, receiving=true when it is back, the call goes on.
+ * 1: it never comes back: alice (media-timeout=4000) hangs up, ended 408
+ * at about 4 s, and bob hears of it through the server. */
+GST_START_TEST (test_far_end_silent)
+{
+  WtspTestServer *server;
+  Party *bob, *alice;
+  const GstStructure *s;
+  gint silent = 0;
+  guint from, states;
+  guint64 since = 0;
+  gint64 start_us;
+
+  BEGIN ();
+  server = server_start (NULL);
+  bob = party_new (server, "bob", "auto-answer=true");
+  alice = party_new (server, "alice", __i__ == 0 ? "media-timeout=8000" :
+      "media-timeout=4000");
+  silence_inputs (bob, &silent);
+  party_start (alice);
+  party_start (bob);
+  call_up (alice, bob);
+
+  from = n_elements (alice);
+  states = n_states (alice);
+  g_atomic_int_set (&silent, 1);
+  start_us = g_get_monotonic_time ();
+  s = wait_media_msg (alice, FALSE, "video", from, 4000);
+  g_print ("SILENT %s: receiving=false (video) %.0f ms after the far end "
+      "stopped\n", test_name, (g_get_monotonic_time () - start_us) / 1000.0);
+  fail_unless (gst_structure_get_uint64 (s, "since-ms", &since)
+      && since >= 2000 && since < 4000, "since-ms %" G_GUINT64_FORMAT, since);
+  wait_media_msg (alice, FALSE, "audio", from, 2000);
+  fail_unless_equals_string (call_state (alice), "connected");
+
+  if (__i__ == 0) {
+    g_usleep (1000 * G_TIME_SPAN_MILLISECOND);
+    g_atomic_int_set (&silent, 0);
+    wait_media_msg (alice, TRUE, "video", from, SIGNAL_MS);
+    wait_media_msg (alice, TRUE, "audio", from, SIGNAL_MS);
+    fail_unless (n_states (alice) == states, "alice's call changed: %s",
+        states_text (alice));
+    parties_free (alice, bob, NULL);
+  } else {
+    s = wait_state (alice, "ended", 4000);
+    g_print ("SILENT %s: ended %.0f ms after the far end stopped\n",
+        test_name, (g_get_monotonic_time () - start_us) / 1000.0);
+    assert_ended (s, 408, "no media from the far end for 4000 ms");
+    s = wait_state (bob, "ended", SIGNAL_MS);
+    assert_ended (s, 200, NULL);
+    parties_free (alice, bob, NULL);
+  }
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
 /* State changes while a call comes up: alice dials, and bob (who
  * answers by himself) goes PLAYING -> PAUSED -> PLAYING -> READY ->
  * PAUSED -> PLAYING, one change every (round % 7) ms, so that they meet
@@ -2808,6 +2937,7 @@ webrtccall_suite (void)
   ADD_TEST (tc, test_signaling_cut_mid_call, NETNS);
   ADD_TEST (tc, test_server_restart, NETNS);
   ADD_LOOP (tc, test_hangup_during_outage, 0, 2, NETNS);
+  ADD_LOOP (tc, test_far_end_silent, 0, 2, NETNS);
   ADD_LOOP (tc, test_failed_first_connection, 0, race_rounds (12), both);
   ADD_LOOP (tc, test_failed_first_connection_in_process, 0, 2, both);
   ADD_TEST (tc, test_early_media, NETNS);
