@@ -736,6 +736,14 @@ dial_task (GstWebrtcCall * self, WebrtcCallCall * unused, gpointer data)
   GST_OBJECT_LOCK (self);
   line = self->line;
   GST_OBJECT_UNLOCK (self);
+  if (line >= 0 && (guint) line >= wtsp_session_get_n_lines (self->session)) {
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("Cannot dial %s on line %d: this account has %u lines (0 to %u); "
+            "line=-1 takes the first free one", number, line,
+            wtsp_session_get_n_lines (self->session),
+            wtsp_session_get_n_lines (self->session) - 1), (NULL));
+    return;
+  }
   line = wtsp_session_claim_line (self->session, line, self);
   if (line < 0) {
     GST_ELEMENT_WARNING (self, RESOURCE, BUSY,
@@ -774,12 +782,23 @@ dial_task (GstWebrtcCall * self, WebrtcCallCall * unused, gpointer data)
 static void
 incoming_task (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
 {
+  const gchar *problem;
   gboolean auto_answer;
 
   remove_ended_outputs (self);
   g_object_notify (G_OBJECT (self), "call-id");
   g_object_notify (G_OBJECT (self), "remote-number");
   webrtc_call_call_post_state (call, GST_WEBRTC_CALL_STATE_INCOMING, 0, NULL);
+
+  /* An offer nobody could answer is declined now, not when answered */
+  problem = webrtc_call_negotiation_check_offer (call->incoming);
+  if (problem) {
+    GST_WARNING_OBJECT (call, "declining: %s", problem);
+    g_clear_pointer (&call->incoming, wtsp_message_unref);
+    webrtc_call_call_decline (call, 488);
+    webrtc_call_call_end (call, 488, problem);
+    return;
+  }
 
   GST_OBJECT_LOCK (self);
   auto_answer = self->auto_answer;

@@ -32,10 +32,12 @@ promise_ctx_free (PromiseCtx * ctx)
   g_free (ctx);
 }
 
+/* webrtcbin refused a description: the server and the far end must hear
+ * that the call is off */
 static void
 promise_failed (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
 {
-  webrtc_call_call_end (call, 488, data);
+  webrtc_call_call_give_up (call, 488, data);
 }
 
 static void
@@ -385,9 +387,11 @@ webrtc_call_negotiation_apply_answer (WebrtcCallCall * call,
   if (call->answered || !wtsp_message_get_jsep (msg, &type, &sdp_text))
     return;
   if (!g_str_equal (type, "answer") && !g_str_equal (type, "pranswer")) {
-    webrtc_call_call_hangup (call);
-    webrtc_call_call_end (call, 488,
-        "the far end sent an offer where an answer was due");
+    gchar *reason = g_strdup_printf ("the far end sent a jsep of type "
+        "\"%s\" where an answer was due", type);
+
+    webrtc_call_call_give_up (call, 488, reason);
+    g_free (reason);
     return;
   }
   if (gst_sdp_message_new_from_text (sdp_text, &sdp) != GST_SDP_OK
@@ -395,8 +399,8 @@ webrtc_call_negotiation_apply_answer (WebrtcCallCall * call,
     if (sdp)
       gst_sdp_message_free (sdp);
     /* The server and the far end think the call is up: tell them */
-    webrtc_call_call_hangup (call);
-    webrtc_call_call_end (call, 488, "the far end's SDP could not be parsed");
+    webrtc_call_call_give_up (call, 488,
+        "the far end's answer has no usable SDP");
     return;
   }
   call->answered = TRUE;
@@ -576,6 +580,26 @@ prepare_answer_transceivers (WebrtcCallCall * call, GstSDPMessage * offer)
     gst_caps_unref (caps);
   }
   return usable;
+}
+
+/* An incoming call's jsep, checked as it arrives: NULL if it can be
+ * answered (or has no jsep: we offer then), else why not */
+const gchar *
+webrtc_call_negotiation_check_offer (WtspMessage * incoming)
+{
+  const gchar *type, *sdp_text;
+  GstSDPMessage *sdp = NULL;
+  gboolean usable;
+
+  if (!wtsp_message_get_jsep (incoming, &type, &sdp_text))
+    return NULL;
+  if (!g_str_equal (type, "offer"))
+    return "the incoming call carried an answer where an offer was due";
+  usable = gst_sdp_message_new_from_text (sdp_text, &sdp) == GST_SDP_OK
+      && gst_sdp_message_medias_len (sdp) > 0;
+  if (sdp)
+    gst_sdp_message_free (sdp);
+  return usable ? NULL : "the offer's SDP could not be parsed";
 }
 
 /* Answers a remote offer with a fresh webrtcbin. Inside a surgery. */

@@ -226,6 +226,7 @@ void webrtc_call_negotiation_reoffer (WebrtcCallCall * call,
 void webrtc_call_negotiation_remote_candidate (WebrtcCallCall * call,
     JsonObject * candidate);
 gboolean webrtc_call_negotiation_remote_sends (WebrtcCallCall * call);
+const gchar *webrtc_call_negotiation_check_offer (WtspMessage * incoming);
 GstElement *webrtc_call_negotiation_take_webrtc (WebrtcCallCall * call);
 
 /* webrtccall-media.c: input and output branches */

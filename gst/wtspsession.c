@@ -1023,18 +1023,27 @@ handle_state (WtspSession * self, WtspMessage * msg)
 {
   JsonObject *reg = wtsp_message_get_object (msg, "registration");
   gint64 interval = wtsp_message_get_int (msg, "keepalive_interval", 0);
+  gint64 used = CLAMP (interval, WTSP_KEEPALIVE_MIN_MS, WTSP_KEEPALIVE_MAX_MS);
 
   clear_timer (&self->handshake_timer);
+
+  /* A server's figure we cannot follow: 0 or 10^12 would turn keepalives
+   * off, 1 ms would flood it */
+  if (used != interval)
+    emit_warning (self, WTSP_SESSION_ERROR_MALFORMED, NULL,
+        "The server's keepalive_interval %" G_GINT64_FORMAT " ms is out of "
+        "range (%d ms to %d ms): using %" G_GINT64_FORMAT " ms", interval,
+        WTSP_KEEPALIVE_MIN_MS, WTSP_KEEPALIVE_MAX_MS, used);
 
   GST_OBJECT_LOCK (self);
   if (self->state_message)
     wtsp_message_unref (self->state_message);
   self->state_message = wtsp_message_ref (msg);
-  self->keepalive_interval = (guint) CLAMP (interval, 1, G_MAXUINT);
+  self->keepalive_interval = (guint) used;
   GST_OBJECT_UNLOCK (self);
 
   GST_INFO_OBJECT (self, "handshake state: keepalive every %" G_GINT64_FORMAT
-      " ms, %u lines", interval,
+      " ms, %u lines", used,
       json_array_get_length (json_object_get_array_member (msg->object,
               "lines")));
 

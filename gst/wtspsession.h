@@ -39,6 +39,10 @@ typedef enum
   WTSP_SESSION_ERROR_LINK,              /* link lost, reconnecting (warning) */
 } WtspSessionError;
 
+/* The keepalive_interval of a state handshake is kept within these */
+#define WTSP_KEEPALIVE_MIN_MS 1000
+#define WTSP_KEEPALIVE_MAX_MS 600000
+
 #define WTSP_TYPE_SESSION (wtsp_session_get_type ())
 G_DECLARE_FINAL_TYPE (WtspSession, wtsp_session, WTSP, SESSION, GstObject);
 

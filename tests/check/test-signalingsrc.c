@@ -388,19 +388,43 @@ GST_START_TEST (test_keepalive)
   /* The server closes a client silent for two intervals (4502): a session
    * that stays up for many intervals does send its keepalives */
   WtspTestServer *server = wtsp_test_server_start ("--keepalive-interval",
-      "200", NULL);
+      "1000", NULL);
   Client *c = client_ready (server, "alice", NULL);
   GstMessage *m;
   guint interval;
 
   g_object_get (c->src, "keepalive-interval", &interval, NULL);
-  fail_unless_equals_int (interval, 200);
+  fail_unless_equals_int (interval, 1000);
 
   m = wtsp_test_wait_element (c->bus, "wtsp-connection", "state",
-      "reconnecting", 1500);
+      "reconnecting", 4500);
   fail_unless (m == NULL, "the server dropped a session that should have "
       "kept itself alive");
   fail_unless (wtsp_test_wait_type (c->bus, GST_MESSAGE_WARNING, 0) == NULL);
+
+  client_free (c);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
+/* A keepalive_interval we cannot follow (the range is 1 s to 10 min) is
+ * replaced by the nearest bound, with a warning that names both */
+GST_START_TEST (test_keepalive_out_of_range)
+{
+  WtspTestServer *server = wtsp_test_server_start ("--keepalive-interval",
+      "200", NULL);
+  Client *c = client_new (server, "alice", NULL);
+  guint interval;
+  gchar *text;
+
+  client_play (c);
+  text = wait_problem (c, GST_MESSAGE_WARNING);
+  fail_unless (strstr (text, "keepalive_interval 200 ms is out of range")
+      && strstr (text, "using 1000 ms"), "%s", text);
+  g_free (text);
+  g_object_get (c->src, "keepalive-interval", &interval, NULL);
+  fail_unless_equals_int (interval, 1000);
 
   client_free (c);
   wtsp_test_server_free (server);
@@ -412,7 +436,7 @@ GST_START_TEST (test_keepalive_death)
 {
   /* A server that stops answering keepalives is a dead link */
   WtspTestServer *server = wtsp_test_server_start ("--debug-requests",
-      "--keepalive-interval", "200", NULL);
+      "--keepalive-interval", "1000", NULL);
   Client *c = client_ready (server, "alice",
       "transaction-timeout=300 reconnect-delay-min=50");
   GstStructure *r;
@@ -1109,6 +1133,7 @@ signalingsrc_suite (void)
   tcase_add_test (tc, test_out_of_order);
   tcase_add_test (tc, test_timeout_and_late_answer);
   tcase_add_test (tc, test_keepalive);
+  tcase_add_test (tc, test_keepalive_out_of_range);
   tcase_add_test (tc, test_keepalive_death);
   tcase_add_test (tc, test_server_restart);
   tcase_add_test (tc, test_refused_token);

@@ -2031,6 +2031,150 @@ GST_START_TEST (test_stop_while_far_end_hangs_up)
 
 GST_END_TEST;
 
+/* A hostile server: events the reference server sends to alice as it is
+ * told (debug_event with "to", asked by a signalingsrc of its own), and
+ * what the user must see */
+typedef struct
+{
+  const gchar *name;
+  gboolean in_call;             /* alice first dials bob, who rings */
+  const gchar *event;           /* JSON; CALL_ID is alice's call id */
+  gint code;                    /* alice's "ended", 0 = no call state */
+  const gchar *reason;
+} HostileCase;
+
+static const HostileCase hostile_cases[] = {
+  {"offer-sdp-garbage", FALSE, "{\"event\":\"incoming_call\",\"line\":0,"
+        "\"call_id\":\"hostile-1\",\"caller\":\"mallory\",\"callee\":\"alice\","
+        "\"jsep\":{\"type\":\"offer\",\"sdp\":\"garbage\"}}", 488,
+      "could not be parsed"},
+  {"offer-is-an-answer", FALSE, "{\"event\":\"incoming_call\",\"line\":0,"
+        "\"call_id\":\"hostile-2\",\"caller\":\"mallory\",\"callee\":\"alice\","
+        "\"jsep\":{\"type\":\"answer\",\"sdp\":\"v=0\\r\\n\"}}", 488,
+      "an answer where an offer was due"},
+  {"answer-sdp-garbage", TRUE, "{\"event\":\"accepted\",\"line\":0,"
+        "\"call_id\":\"CALL_ID\",\"callee\":\"bob\","
+        "\"jsep\":{\"type\":\"answer\",\"sdp\":\"garbage\"}}", 488,
+      "no usable SDP"},
+  {"answer-is-an-offer", TRUE, "{\"event\":\"accepted\",\"line\":0,"
+        "\"call_id\":\"CALL_ID\",\"callee\":\"bob\","
+        "\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0\\r\\n\"}}", 488,
+      "where an answer was due"},
+  {"hangup-unknown-call", TRUE, "{\"event\":\"hangup\",\"line\":0,"
+        "\"call_id\":\"not-this-call\",\"code\":200,\"reason\":\"x\"}", 0,
+      NULL},
+  {"accepted-other-line", TRUE, "{\"event\":\"accepted\",\"line\":1,"
+        "\"call_id\":\"CALL_ID\",\"callee\":\"bob\"}", 0, NULL},
+};
+
+GST_START_TEST (test_hostile_server)
+{
+  const HostileCase *c = &hostile_cases[__i__];
+  WtspTestServer *server;
+  Party *alice, *bob = NULL;
+  GstElement *sig, *mallory;
+  GstStructure *reply;
+  gchar *event, *request, **parts, *id = NULL;
+  const GstStructure *s;
+  guint states;
+
+  test_name = g_strdup_printf ("test_hostile_server:%s", c->name);
+  server = server_start ("--debug-requests", NULL);
+  alice = party_new (server, "alice", NULL);
+  party_start (alice);
+  if (c->in_call) {
+    bob = party_new (server, "bob", NULL);
+    party_start (bob);
+    party_dial (alice, "bob");
+    wait_state (alice, "ringing", SIGNAL_MS);
+  }
+
+  g_object_get (alice->call, "call-id", &id, NULL);
+  parts = g_strsplit (c->event, "CALL_ID", -1);
+  event = g_strjoinv (id ? id : "", parts);
+  g_strfreev (parts);
+  g_free (id);
+  request = g_strdup_printf ("{\"request\":\"debug_event\",\"to\":"
+      "\"alice\",\"event\":%s}", event);
+  states = n_states (alice);
+  mallory = gst_parse_launch ("signalingsrc name=sig token=mallory ! "
+      "fakesink sync=false", NULL);
+  sig = gst_bin_get_by_name (GST_BIN (mallory), "sig");
+  g_object_set (sig, "location", server->url, NULL);
+  gst_element_set_state (mallory, GST_STATE_PLAYING);
+  gst_message_unref (wtsp_test_wait_element (GST_ELEMENT_BUS (mallory),
+          "wtsp-connection", "state", "ready", SIGNAL_MS));
+  reply = wtsp_test_request (sig, request, SIGNAL_MS);
+  fail_unless_equals_string (gst_structure_get_string (reply, "result"),
+      "ack");
+  gst_structure_free (reply);
+  gst_object_unref (sig);
+  gst_element_set_state (mallory, GST_STATE_NULL);
+  gst_object_unref (mallory);
+
+  if (c->code) {
+    s = wait_state (alice, "ended", SIGNAL_MS);
+    assert_ended (s, c->code, c->reason);
+    if (bob) {
+      /* the far end hears that the call is off */
+      s = wait_state (bob, "ended", SIGNAL_MS);
+    }
+  } else {
+    /* ignored: nothing changes */
+    g_usleep (500 * G_TIME_SPAN_MILLISECOND);
+    fail_unless (n_states (alice) == states, "%s: the call changed: %s",
+        c->name, states_text (alice));
+  }
+  g_mutex_lock (&alice->lock);
+  fail_unless (alice->errors->len == 0, "%s: %s", c->name, (gchar *)
+      g_ptr_array_index (alice->errors, 0));
+  g_mutex_unlock (&alice->lock);
+
+  if (bob)
+    parties_free (alice, bob, NULL);
+  else
+    parties_free (alice, NULL);
+  g_free (request);
+  g_free (event);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
+/* A warning on the bus whose text contains @data */
+static gboolean
+check_warning (Party * p, gpointer data)
+{
+  guint i;
+
+  for (i = 0; i < p->warnings->len; i++)
+    if (strstr (g_ptr_array_index (p->warnings, i), data))
+      return TRUE;
+  return FALSE;
+}
+
+/* A line the account does not have: a warning that says which lines
+ * there are, and no call */
+GST_START_TEST (test_line_out_of_range)
+{
+  WtspTestServer *server;
+  Party *alice;
+
+  BEGIN ();
+  server = server_start (NULL);
+  alice = party_new (server, "alice", "line=5");
+  party_start (alice);
+  party_dial (alice, "bob");
+  if (!wait_for (alice, check_warning, (gpointer) "this account has 2 lines",
+          SIGNAL_MS))
+    fail_with_states (alice, "no warning about line 5");
+  fail_unless_equals_string (call_state (alice), "registered");
+  party_free (alice);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
 /* Outages: the signaling link of one side goes through a proxy that
  * cuts it (no close frame, as a lost network) while the server and the
  * far end stay up */
@@ -2927,6 +3071,8 @@ webrtccall_suite (void)
     ADD_LOOP (tc, test_busy, 0, 2, NETNS);
   ADD_TEST (tc, test_missed_call_idle_bin, both);
   ADD_TEST (tc, test_unknown_number, both);
+  ADD_TEST (tc, test_line_out_of_range, both);
+  ADD_LOOP (tc, test_hostile_server, 0, G_N_ELEMENTS (hostile_cases), NETNS);
   ADD_TEST (tc, test_no_trickle, NETNS);
   ADD_TEST (tc, test_second_call, NETNS);
   ADD_LOOP (tc, test_eos_hangs_up, 0, 2, NETNS);

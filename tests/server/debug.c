@@ -182,14 +182,34 @@ static void
 debug_event (Client * client, WtspMessage * req)
 {
   JsonObject *event = wtsp_message_get_object (req, "event");
+  const gchar *to;
+  Client *target = client;
 
   if (event == NULL) {
     client_respond_error (client, req, NULL, 456,
         "request \"debug_event\" needs \"event\": an object");
     return;
   }
+  to = wtsp_message_get_string (req, "to");
+  if (to) {
+    /* to another session, by its number */
+    GHashTableIter iter;
+    gpointer value;
+
+    target = NULL;
+    g_hash_table_iter_init (&iter, client->server->sessions);
+    while (target == NULL && g_hash_table_iter_next (&iter, NULL, &value))
+      if (g_strcmp0 (((Session *) value)->number, to) == 0
+          && ((Session *) value)->client)
+        target = ((Session *) value)->client;
+    if (target == NULL) {
+      client_respond_error (client, req, NULL, 404,
+          "debug_event: no attached session has that number");
+      return;
+    }
+  }
   client_respond_ack (client, req, NULL);
-  client_send_object (client, event);
+  client_send_object (target, event);
 }
 
 /* What the tests cannot see from the client side: how many WebSockets

@@ -115,8 +115,9 @@
  *                                 stop (or resume) echoing keepalives for
  *                                 this session, and the 4502 timeout with
  *                                 them
- *   debug_event {event}           ack, then send the object `event` as it
- *                                 is (any event, valid or not)
+ *   debug_event {event, [to]}     ack, then send the object `event` as it
+ *                                 is (any event, valid or not), to the
+ *                                 session of number `to` if given
  *   debug_connections             ack with "accepted" (WebSockets opened
  *                                 since the server started, refused ones
  *                                 included) and "open" (open now)
