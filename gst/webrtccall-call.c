@@ -402,12 +402,64 @@ typedef struct
   GList *senders;
 } Teardown;
 
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+} Barrier;
+
+static void
+barrier_reached (GstPromise * promise, gpointer data)
+{
+  Barrier *b = data;
+
+  g_mutex_lock (&b->lock);
+  b->done = TRUE;
+  g_cond_signal (&b->cond);
+  g_mutex_unlock (&b->lock);
+}
+
+/* webrtcbin runs its operations (descriptions, transceivers) on a thread
+ * of its own, one after the other: they add and start elements, and one
+ * still running while webrtcbin goes to NULL leaves them running (an
+ * element disposed in PLAYING, a queue's thread that never stops). An
+ * operation queued now ("get-stats") replies once those before it are
+ * done: waited for, bounded, before the state change. */
+static void
+drain_operations (GstElement * webrtc)
+{
+  Barrier *b = g_new0 (Barrier, 1);
+  GstPromise *promise;
+  gint64 deadline = g_get_monotonic_time () + 2 * G_TIME_SPAN_SECOND;
+  gboolean done;
+
+  g_mutex_init (&b->lock);
+  g_cond_init (&b->cond);
+  promise = gst_promise_new_with_change_func (barrier_reached, b, NULL);
+  g_signal_emit_by_name (webrtc, "get-stats", NULL, promise);
+  g_mutex_lock (&b->lock);
+  while (!b->done && g_cond_wait_until (&b->cond, &b->lock, deadline));
+  done = b->done;
+  g_mutex_unlock (&b->lock);
+  gst_promise_unref (promise);
+  if (done) {
+    g_mutex_clear (&b->lock);
+    g_cond_clear (&b->cond);
+    g_free (b);
+  } else {
+    /* still replied to later: leaked, like the promise's reference */
+    GST_WARNING_OBJECT (webrtc, "its operations did not finish within 2 s");
+  }
+}
+
 static void
 teardown_async (GstElement * webrtc, gpointer user_data)
 {
   Teardown *t = user_data;
   GList *l;
 
+  drain_operations (webrtc);
   /* webrtcbin first: a sender's thread may be inside it (held until DTLS
    * is up), and only webrtcbin going to NULL lets that thread return */
   gst_element_set_state (webrtc, GST_STATE_NULL);
