@@ -45,6 +45,23 @@
  * element message (line, call-id, caller, callee, code, reason), which
  * leaves that bin's own call alone.
  *
+ * A call survives a lost signaling link: the session reconnects, the
+ * bin posts its `wtsp-connection` messages (`state`: connecting,
+ * handshake, ready, reconnecting, failed, stopped; `reason`), and on each
+ * new handshake keeps the call if the server still lists it, or ends it
+ * (`ended` 481 "the server no longer knows this call after
+ * reconnecting", or the code of the hangup the server logged meanwhile).
+ * A hangup during an outage ends the call at once and reaches the server
+ * when the link is back.
+ *
+ * Media from the far end is watched: a kind that stops for 2 s posts a
+ * `webrtccall-media` element message (`receiving` boolean, `kind` string,
+ * `since-ms` guint64, `line`, `call-id`), its return another;
+ * no media for `media-timeout` ms hangs up (`ended` 408), as does a
+ * failed peer connection (503). The gateway's ice_webrtcup, ice_media,
+ * ice_slowlink and ice_hangup events are posted as `webrtccall-ice`
+ * (`event`, `line`, `call-id`, `json`).
+ *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 webrtccall name=call location=ws://127.0.0.1:8080/signaling/v1 token-file=alice.token number=bob \
