@@ -1027,6 +1027,13 @@ handle_state (WtspSession * self, WtspMessage * msg)
 
   clear_timer (&self->handshake_timer);
 
+  GST_OBJECT_LOCK (self);
+  if (self->state_message)
+    wtsp_message_unref (self->state_message);
+  self->state_message = wtsp_message_ref (msg);
+  self->keepalive_interval = (guint) used;
+  GST_OBJECT_UNLOCK (self);
+
   /* A server's figure we cannot follow: 0 or 10^12 would turn keepalives
    * off, 1 ms would flood it */
   if (used != interval)
@@ -1034,13 +1041,6 @@ handle_state (WtspSession * self, WtspMessage * msg)
         "The server's keepalive_interval %" G_GINT64_FORMAT " ms is out of "
         "range (%d ms to %d ms): using %" G_GINT64_FORMAT " ms", interval,
         WTSP_KEEPALIVE_MIN_MS, WTSP_KEEPALIVE_MAX_MS, used);
-
-  GST_OBJECT_LOCK (self);
-  if (self->state_message)
-    wtsp_message_unref (self->state_message);
-  self->state_message = wtsp_message_ref (msg);
-  self->keepalive_interval = (guint) used;
-  GST_OBJECT_UNLOCK (self);
 
   GST_INFO_OBJECT (self, "handshake state: keepalive every %" G_GINT64_FORMAT
       " ms, %u lines", used,
