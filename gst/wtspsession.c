@@ -219,8 +219,11 @@ wtsp_redact_uri (const gchar * uri)
 
   if (parsed == NULL)
     return g_strdup ("(invalid URI)");
-  if (g_uri_get_query (parsed) == NULL)
-    return g_uri_to_string_partial (parsed, G_URI_HIDE_PASSWORD);
+  if (g_uri_get_query (parsed) == NULL) {
+    result = g_uri_to_string_partial (parsed, G_URI_HIDE_PASSWORD);
+    g_uri_unref (parsed);
+    return result;
+  }
 
   query = g_string_new (NULL);
   g_uri_params_iter_init (&iter, g_uri_get_query (parsed), -1, "&",

@@ -118,6 +118,10 @@ export G_SLICE=always-malloc G_DEBUG=gc-friendly GST_REGISTRY_FORK=no
 # ASan runs the code 2-3 times slower: the test timeouts follow
 export CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-3}
 
+# Processes the tests start (gst-launch-1.0 children, the reference
+# server) load the sanitized plugin too: the runtime must come first
+export LD_PRELOAD="$preload"
+
 total_passed=0
 total_failed=0
 for s in "${suites[@]}"; do
