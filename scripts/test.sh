@@ -48,6 +48,23 @@ if [ $# -eq 0 ]; then
   rm -rf "$probe"
 fi
 
+# The sanitizer run (scripts/sanitize.sh): the unit and element suites
+# that need no media timing, under AddressSanitizer and UBSan (~2 min);
+# one count: passed if their cases passed and no report is in gst/ and
+# no memory error happened. The media suite under the sanitizers is run
+# by hand (./scripts/sanitize.sh webrtccall): see docs/testing.md.
+san=
+if [ $# -eq 0 ]; then
+  if ./scripts/sanitize.sh message signalingsrc codecs sdp session \
+      webrtccall-signaling > build/sanitize.log 2>&1; then
+    san="passed:sanitize"
+  else
+    san="failed:sanitize"
+  fi
+  grep -E "^(sanitizer|sanitize):|^[0-9]+ passed, [0-9]+ failed" \
+    build/sanitize.log | sed 's/^\([0-9]\)/sanitize: \1/'
+fi
+
 # One count per test case, from meson's log:
 # - GstCheck prints "Checks: N, Failures: F, Errors: E"; a case that
 #   printed "SKIP <case>: why" is skipped, not passed.
@@ -57,7 +74,7 @@ fi
 #   cases as skipped, or once if it printed none.
 # - Anything else, or a test that failed beyond its own counts (a crash,
 #   a timeout), counts once more as failed.
-python3 - "$fuzz" <<'PY'
+python3 - "$fuzz" "$san" <<'PY'
 import json, re, sys
 
 passed = failed = skipped = 0
@@ -131,9 +148,10 @@ with open("build/meson-logs/testlog.json") as f:
                 why = ", ".join(cases) or "SKIP in its counts"
             reasons.append(f"{name}: {skipped - n_skipped} ({why})")
 
-fuzz = sys.argv[1] if len(sys.argv) > 1 else ""
-if fuzz:
-    kind, _, what = fuzz.partition(":")
+for extra in sys.argv[1:]:
+    if not extra:
+        continue
+    kind, _, what = extra.partition(":")
     if kind == "passed":
         passed += 1
     elif kind == "failed":
@@ -145,4 +163,4 @@ for r in reasons:
     print(f"skipped: {r}")
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
-[ $meson_rc -eq 0 ] && [ "${fuzz%%:*}" != failed ]
+[ $meson_rc -eq 0 ] && [ "${fuzz%%:*}" != failed ] && [ "${san%%:*}" != failed ]
