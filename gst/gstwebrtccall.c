@@ -210,7 +210,6 @@ typedef struct
   gpointer data;
   GDestroyNotify notify;
   gboolean surgery;             /* changes our children */
-  gboolean deferred;            /* kept until a state change is over */
 } Task;
 
 static void
@@ -220,17 +219,15 @@ task_free (Task * t)
     t->notify (t->data);
   if (t->call)
     gst_object_unref (t->call);
-  gst_object_unref (t->self);
+  if (t->self)
+    gst_object_unref (t->self);
   g_free (t);
 }
 
 static void
 task_destroy (gpointer data)
 {
-  Task *t = data;
-
-  if (!t->deferred)
-    task_free (t);
+  task_free (data);
 }
 
 static gboolean
@@ -254,11 +251,19 @@ task_run (gpointer data)
     t->func (self, t->call, t->data);
     webrtc_call_end_surgery (self);
   } else {
-    /* The application is changing our state: after it */
+    /* The application is changing our state: after it. The work moves
+     * to a task of its own, which end_change() may queue again at once,
+     * on its thread, while this source is still being destroyed here */
+    Task *moved = g_new (Task, 1);
+
     GST_DEBUG_OBJECT (self, "work deferred until the state change is over");
-    t->deferred = TRUE;
+    *moved = *t;
+    t->self = NULL;
+    t->call = NULL;
+    t->data = NULL;
+    t->notify = NULL;
     g_mutex_lock (&self->lock);
-    self->deferred_tasks = g_list_append (self->deferred_tasks, t);
+    self->deferred_tasks = g_list_append (self->deferred_tasks, moved);
     g_mutex_unlock (&self->lock);
   }
   return G_SOURCE_REMOVE;
@@ -563,7 +568,6 @@ end_change (GstWebrtcCall * self)
   for (l = tasks; l; l = l->next) {
     Task *t = l->data;
 
-    t->deferred = FALSE;
     if (shutdown)
       task_free (t);
     else

@@ -3057,6 +3057,11 @@ webrtccall_suite (void)
   main_pid = getpid ();
   /* before anything initialises OpenSSL: see exit_at_once() */
   OPENSSL_init_crypto (OPENSSL_INIT_NO_ATEXIT, NULL);
+  /* A crash in any thread while a plugin is being loaded (srtp, webrtc:
+   * lazily, by the first call) would be taken by GStreamer's segfault
+   * trap for the plugin's, and end the process with exit(1): let it
+   * crash, so that it counts as one and leaves a core */
+  gst_segtrap_set_enabled (FALSE);
   atexit (exit_at_once);
   signaling_only = g_strcmp0 (g_getenv ("WTSP_TEST_SIGNALING_ONLY"), "1") == 0;
   host = signaling_only ? LOOPBACK_HOST : NETNS_HOST;
