@@ -18,12 +18,17 @@ export GST_PLUGIN_PATH="$build/gst"
 exec "$here/tests/e2e/netns.sh" sh -c '
   server=$1 call=$2
   tmp=$(mktemp -d)
-  trap "kill \$(jobs -p) 2>/dev/null; rm -rf $tmp" EXIT
+  # by pid: dash'"'"'s "jobs -p" in an EXIT trap listed nothing, and every
+  # run left a turnserver behind
+  turn= srv=
+  trap "kill \$turn \$srv 2>/dev/null; wait; rm -rf $tmp" EXIT
   turnserver --listening-ip=10.99.0.1 --relay-ip=10.99.0.1 --listening-port=3478 \
     --lt-cred-mech --user=wtsp:s3cret --realm=wtsp.test --fingerprint \
     --no-tls --no-dtls --no-cli --min-port=49160 --max-port=49200 \
     > $tmp/turn.log 2>&1 &
+  turn=$!
   "$server" --port 0 --host 10.99.0.1 > $tmp/server.out 2> $tmp/server.err &
+  srv=$!
   for _ in $(seq 50); do grep -q "^listening" $tmp/server.out && break; sleep 0.1; done
   url=$(sed -n "s/^listening //p" $tmp/server.out)
   passed=0 failed=0
