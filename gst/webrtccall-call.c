@@ -280,9 +280,8 @@ webrtc_call_call_request_failed (WebrtcCallCall * call,
   /* A call the server would not start or accept is over; so is one we
    * hung up that the server does not know (any more): 454/459 */
   if (g_strcmp0 (request, "outgoing_call") == 0
-      || g_strcmp0 (request, "accept") == 0)
-    webrtc_call_call_end (call, code ? code : 500, text);
-  else if (g_strcmp0 (request, "hangup") == 0
+      || g_strcmp0 (request, "accept") == 0
+      || g_strcmp0 (request, "hangup") == 0
       || g_strcmp0 (request, "decline") == 0)
     webrtc_call_call_end (call, code ? code : 500, text);
   g_free (text);

@@ -100,9 +100,10 @@ class Bench:
         if self.done == 2:
             self.baseline = (threads, fds, rss)
         self.rows.append((self.done, self.setups[-1], threads, fds, rss))
-        print(f"call {self.done:3d}: setup {self.setups[-1]:6.0f} ms, "
-              f"after: {threads} threads, {fds} fds, {rss / 1024:.1f} MiB",
-              flush=True)
+        if self.done % self.args.every == 0 or self.done == 1:
+            print(f"call {self.done:4d}: setup {self.setups[-1]:6.0f} ms, "
+                  f"after: {threads} threads, {fds} fds, "
+                  f"{rss / 1024:.1f} MiB", flush=True)
         if self.done >= self.args.calls:
             self.loop.quit()
         else:
@@ -126,6 +127,13 @@ class Bench:
               f"from call 2 to call {self.done}: threads {t0} -> {t1}, "
               f"fds {f0} -> {f1}, RSS {r0 / 1024:.1f} -> {r1 / 1024:.1f} MiB "
               f"({(r1 - r0) / n:.0f} KiB per call)")
+        if self.done >= 4:
+            # the second half: a plateau or a leak
+            half = self.rows[self.done // 2 - 1]
+            print(f"bench: from call {half[0]} to call {self.done}: "
+                  f"threads {half[2]} -> {t1}, fds {half[3]} -> {f1}, "
+                  f"RSS {half[4] / 1024:.1f} -> {r1 / 1024:.1f} MiB "
+                  f"({(r1 - half[4]) / 1024:+.1f} MiB)")
         return 0
 
 
@@ -138,6 +146,8 @@ def main():
     parser.add_argument("--talk", type=int, default=2,
                         help="seconds each call stays connected")
     parser.add_argument("--timeout", type=int, default=300)
+    parser.add_argument("--every", type=int, default=1,
+                        help="print a row every N calls")
     args = parser.parse_args()
 
     token_file = f"/tmp/bench-{os.getpid()}.token"
