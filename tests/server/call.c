@@ -429,10 +429,12 @@ call_leg_free (Leg * leg)
 
   if (session->lines[leg->line] == leg) {
     session->lines[leg->line] = NULL;
-    /* Nobody attached saw it end: the next state shows the call with its
-     * log, hangup last, so that a client that reconnects learns how it
-     * ended (a line can then be reused; a newer end replaces it) */
-    if (session->client == NULL && !session->server->stopping) {
+    /* The next state shows the call once more, with its log, hangup
+     * last, so that a client that reconnects learns how it ended: its
+     * socket may be dead before the server noticed (the hangup event
+     * went nowhere). A new call on the line, or a newer end, replaces
+     * it. */
+    if (!session->server->stopping) {
       JsonObject *entry = json_object_new ();
 
       json_object_set_string_member (entry, "call_id", leg->call_id);

@@ -79,9 +79,9 @@ struct _Session
   Client *client;               /* NULL while no socket is attached */
   Leg **lines;                  /* Server.n_lines entries, NULL = idle */
   JsonObject **ended;           /* Server.n_lines entries: a call that
-                                 * ended while no socket was attached, as
-                                 * the next state lists it (call_id and
-                                 * call_logs, its hangup last), once */
+                                 * ended, as the next state lists it
+                                 * (call_id and call_logs, its hangup
+                                 * last), once */
   guint drop_id;                /* drops the session when no socket comes back */
   gboolean registered;          /* --registration-sequence already run */
   gboolean ignore_keepalives;   /* debug_ignore_keepalives */
