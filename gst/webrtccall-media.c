@@ -514,10 +514,6 @@ webrtc_call_media_pad_added (WebrtcCallCall * call, GstPad * pad)
 
   GST_OBJECT_LOCK (call);
   call->outputs = g_list_append (call->outputs, out);
-  all = ++call->added_outputs == call->expected_video + call->expected_audio
-      && !call->no_more_pads;
-  if (all)
-    call->no_more_pads = TRUE;
   GST_OBJECT_UNLOCK (call);
 
   GST_INFO_OBJECT (call, "receiving %s as %s on %s", codec->media,
@@ -525,6 +521,16 @@ webrtc_call_media_pad_added (WebrtcCallCall * call, GstPad * pad)
   /* The application links the new pad in its pad-added handler; only then
    * may data flow, or the first buffers hit an unlinked pad */
   gst_element_add_pad (GST_ELEMENT (self), out->ghost);
+
+  /* Streams arrive on their own threads: counted once their pad-added
+   * handler returned, so that no-more-pads comes after every handler
+   * (a recorder requests its muxer pads there) */
+  GST_OBJECT_LOCK (call);
+  all = ++call->added_outputs == call->expected_video + call->expected_audio
+      && !call->no_more_pads;
+  if (all)
+    call->no_more_pads = TRUE;
+  GST_OBJECT_UNLOCK (call);
   if (all)
     gst_element_no_more_pads (GST_ELEMENT (self));
 

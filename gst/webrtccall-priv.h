@@ -172,7 +172,7 @@ struct _WebrtcCallCall
   GList *removed_outputs;       /* their pads are gone; freed with us */
   guint expected_video;         /* remote streams negotiated */
   guint expected_audio;
-  guint added_outputs;
+  guint added_outputs;          /* pads whose pad-added has returned */
   gboolean no_more_pads;
 
   WebrtcCallWatchdog *watchdog; /* GST_OBJECT_LOCK */

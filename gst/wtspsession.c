@@ -505,7 +505,10 @@ link_lost (WtspSession * self, const gchar * cause, GstStructure * details)
   clear_timer (&self->handshake_timer);
   clear_timer (&self->keepalive_timer);
   release_connection (self);
-  fail_queued (self, WTSP_RESULT_DISCONNECTED, cause);
+  /* What was sent on the link is lost with it; requests still waiting
+   * for a link wait on, for the next one (or until they time out) */
+  wtsp_transactions_fail_sent (self->transactions, WTSP_RESULT_DISCONNECTED,
+      cause);
 
   if (!self->established) {
     /* A first connection that fails is a setup problem: say so now
@@ -548,6 +551,15 @@ send_object (WtspSession * self, JsonObject * object)
   GST_LOG_OBJECT (self, "> %s", text);
   soup_websocket_connection_send_text (self->conn, text);
   g_free (text);
+}
+
+/* Sends the request of transaction @id: from now on it is lost if the
+ * link drops */
+static void
+send_transaction (WtspSession * self, const gchar * id, JsonObject * object)
+{
+  send_object (self, object);
+  wtsp_transactions_sent (self->transactions, id);
 }
 
 static gboolean on_keepalive_timer (gpointer user_data);
@@ -609,7 +621,7 @@ on_keepalive_timer (gpointer user_data)
   id = wtsp_transactions_begin (self->transactions, keepalive, promise,
       timeout);
   GST_DEBUG_OBJECT (self, "keepalive %s", id);
-  send_object (self, keepalive);
+  send_transaction (self, id, keepalive);
   restart_keepalive_timer (self);
 
   g_free (id);
@@ -625,8 +637,11 @@ flush_queued (WtspSession * self)
 
   while ((q = g_queue_pop_head (&self->queued))) {
     /* It may have timed out while we waited for the handshake */
-    if (wtsp_transactions_has (self->transactions, q->transaction))
-      send_object (self, q->request);
+    if (wtsp_transactions_has (self->transactions, q->transaction)) {
+      GST_DEBUG_OBJECT (self, "sending %s, which waited for the link",
+          q->transaction);
+      send_transaction (self, q->transaction, q->request);
+    }
     g_free (q->transaction);
     json_object_unref (q->request);
     g_free (q);
@@ -1459,7 +1474,7 @@ do_send_request (gpointer user_data)
       timeout);
   if (state == WTSP_SESSION_STATE_READY) {
     GST_DEBUG_OBJECT (self, "%s %s", type, id);
-    send_object (self, d->request);
+    send_transaction (self, id, d->request);
     restart_keepalive_timer (self);
     g_free (id);
   } else {

@@ -5,6 +5,9 @@
  * in any order, or late, after the timeout; a late one is logged and
  * ignored. Each transaction owns a GstPromise that is always replied to,
  * exactly once: with the answer, on timeout, or when the link drops.
+ * A request that waits for the link (wtsp_transactions_begin() without
+ * wtsp_transactions_sent()) survives a link that drops: only the
+ * requests sent on it are lost with it (wtsp_transactions_fail_sent()).
  *
  * Used only from the session's own thread (its GMainContext).
  *
@@ -40,6 +43,7 @@ typedef struct
   GstPromise *promise;
   GSource *timeout;
   gint64 started;
+  gboolean sent;                /* FALSE while it waits for the link */
 } Transaction;
 
 /* gst_clear_promise() is 1.24 */
@@ -163,8 +167,13 @@ on_timeout (gpointer user_data)
       " ms", tr->request, tr->id,
       (g_get_monotonic_time () - tr->started) / 1000);
 
-  reason = g_strdup_printf ("the server did not answer %s (%s) in time",
-      tr->request, tr->id);
+  if (tr->sent)
+    reason = g_strdup_printf ("the server did not answer %s (%s) in time",
+        tr->request, tr->id);
+  else
+    reason = g_strdup_printf ("%s (%s) was never sent: the signaling link "
+        "was down for all of its %" G_GINT64_FORMAT " ms", tr->request,
+        tr->id, (g_get_monotonic_time () - tr->started) / 1000);
   wtsp_promise_reply_failure (tr->promise, tr->request, WTSP_RESULT_TIMEOUT,
       reason);
   g_free (reason);
@@ -273,25 +282,58 @@ wtsp_transactions_complete (WtspTransactions * t, WtspMessage * answer)
   return TRUE;
 }
 
-void
-wtsp_transactions_fail_all (WtspTransactions * t, const gchar * result,
+static void
+fail_matching (WtspTransactions * t, gboolean sent_only, const gchar * result,
     const gchar * reason)
 {
-  GList *all, *l;
+  GHashTableIter iter;
+  GList *failed = NULL, *l;
+  Transaction *tr;
 
-  /* Empty the table first: replying may begin new transactions */
-  all = g_hash_table_get_values (t->pending);
-  g_hash_table_steal_all (t->pending);
+  /* Out of the table first: replying may begin new transactions */
+  g_hash_table_iter_init (&iter, t->pending);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & tr)) {
+    if (sent_only && !tr->sent)
+      continue;
+    g_hash_table_iter_steal (&iter);
+    failed = g_list_prepend (failed, tr);
+  }
 
-  for (l = all; l; l = l->next) {
-    Transaction *tr = l->data;
-
+  for (l = failed; l; l = l->next) {
+    tr = l->data;
     GST_DEBUG_OBJECT (t->owner, "%s %s: %s", tr->request, tr->id, result);
     wtsp_promise_reply_failure (tr->promise, tr->request, result, reason);
     clear_promise (&tr->promise);
     transaction_free (tr);
   }
-  g_list_free (all);
+  g_list_free (failed);
+}
+
+/* Every pending transaction fails with @result: the session stops */
+void
+wtsp_transactions_fail_all (WtspTransactions * t, const gchar * result,
+    const gchar * reason)
+{
+  fail_matching (t, FALSE, result, reason);
+}
+
+/* The transactions sent on a link that dropped fail with @result; those
+ * that still wait for a link are kept */
+void
+wtsp_transactions_fail_sent (WtspTransactions * t, const gchar * result,
+    const gchar * reason)
+{
+  fail_matching (t, TRUE, result, reason);
+}
+
+/* @id was sent on the link: it is lost if the link drops */
+void
+wtsp_transactions_sent (WtspTransactions * t, const gchar * id)
+{
+  Transaction *tr = g_hash_table_lookup (t->pending, id);
+
+  if (tr)
+    tr->sent = TRUE;
 }
 
 guint

@@ -31,6 +31,9 @@ gboolean wtsp_transactions_complete (WtspTransactions * t,
     WtspMessage * answer);
 void wtsp_transactions_fail_all (WtspTransactions * t, const gchar * result,
     const gchar * reason);
+void wtsp_transactions_fail_sent (WtspTransactions * t, const gchar * result,
+    const gchar * reason);
+void wtsp_transactions_sent (WtspTransactions * t, const gchar * id);
 guint wtsp_transactions_pending (WtspTransactions * t);
 gboolean wtsp_transactions_has (WtspTransactions * t, const gchar * id);
 

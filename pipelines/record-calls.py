@@ -145,11 +145,19 @@ class Recorder:
         self.loop.run()
         self.pipeline.set_state(Gst.State.NULL)
 
+    def give_up(self):
+        print(f"stopping with {len(self.branches)} file(s) unfinished",
+              file=sys.stderr)
+        self.loop.quit()
+        return False
+
     def stop(self):
         if self.branches:
             # Hang up: the bin's EOS finishes the file, then finish() quits
             self.args.calls = self.recorded + len(self.branches)
             self.call.emit("hangup")
+            # a file whose call already ended has nothing more to wait for
+            GLib.timeout_add_seconds(5, self.give_up)
         else:
             self.loop.quit()
         return True

@@ -19,7 +19,7 @@ exec tests/e2e/netns.sh bash -c '
   srv=$!
   for _ in $(seq 50); do grep -q "^listening" $tmp/server.out && break; sleep 0.1; done
   url=$(sed -n "s/^listening //p" $tmp/server.out)
-  WTSP_SERVER=$url WTSP_TOKEN=bob pipelines/record-calls.py --dir $tmp/rec > /dev/null 2>&1 &
+  WTSP_SERVER=$url WTSP_TOKEN=bob pipelines/record-calls.py --dir $tmp/rec > /tmp/soak-rec.log 2>&1 &
   rec=$!
   sleep 1
   rc=0

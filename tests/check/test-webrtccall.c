@@ -2447,6 +2447,68 @@ GST_START_TEST (test_hangup_during_outage)
 
 GST_END_TEST;
 
+/* A hold asked for while the link is down waits for the link, across
+ * the reconnect attempts that fail while the proxy refuses (reconnects
+ * every 100-800 ms, so several fail in OUTAGE_MS): it is sent after the
+ * handshake and the server's "holding" arrives (0); one that waits
+ * longer than its transaction-timeout fails with a warning saying it was
+ * never sent, and the call goes on (1) */
+GST_START_TEST (test_hold_during_outage)
+{
+  WtspTestServer *server;
+  WtspTestProxy *proxy;
+  Party *bob, *alice;
+  const GstStructure *s;
+  guint from;
+
+  BEGIN ();
+  server = server_start (NULL);
+  bob = party_new (server, "bob", "auto-answer=true");
+  alice = party_new (server, "alice", __i__ == 0 ?
+      "reconnect-delay-min=100 reconnect-delay-max=800" :
+      "reconnect-delay-min=100 reconnect-delay-max=800 "
+      "transaction-timeout=1000");
+  proxy = party_use_proxy (alice, server);
+  party_start (alice);
+  party_start (bob);
+  call_up (alice, bob);
+
+  from = n_elements (alice);
+  wtsp_test_proxy_cut (proxy, OUTAGE_MS);
+  wait_connection (alice, "reconnecting", &from, SIGNAL_MS);
+  g_signal_emit_by_name (alice->call, "hold");
+  if (!wait_for (alice, check_warning, (gpointer) "(attempt 2)", SIGNAL_MS))
+    fail_with_states (alice, "no failed reconnect attempt during the outage");
+  wait_connection (alice, "ready", &from, RECOVERY_MS);
+
+  if (__i__ == 0) {
+    wait_state (alice, "holding", SIGNAL_MS);
+    fail_if (check_warning (alice, (gpointer) "hold request failed"),
+        "the hold failed: %s", states_text (alice));
+    g_signal_emit_by_name (alice->call, "unhold");
+    wait_state (alice, "connected", SIGNAL_MS);
+  } else {
+    if (!wait_for (alice, check_warning, (gpointer) "hold request failed "
+            "(timeout: hold (transaction-", SIGNAL_MS))
+      fail_with_states (alice, "no warning about the hold that timed out");
+    fail_unless (check_warning (alice, (gpointer) "was never sent: the "
+            "signaling link was down"), "the warning does not say why");
+    fail_unless_equals_string (call_state (alice), "connected");
+  }
+
+  g_signal_emit_by_name (alice->call, "hangup");
+  s = wait_state (bob, "ended", SIGNAL_MS);
+  assert_ended (s, 200, NULL);
+  s = wait_state (alice, "ended", SIGNAL_MS);
+  assert_ended (s, 200, NULL);
+
+  parties_free (alice, bob, NULL);
+  wtsp_test_proxy_free (proxy);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
 /* The far end's media stops: its sources are cut off in front of its
  * bin (a probe drops every buffer into bob's sink pads), while the call
  * and the signaling go on */
@@ -3096,6 +3158,7 @@ webrtccall_suite (void)
   ADD_TEST (tc, test_signaling_cut_mid_call, NETNS);
   ADD_TEST (tc, test_server_restart, NETNS);
   ADD_LOOP (tc, test_hangup_during_outage, 0, 2, NETNS);
+  ADD_LOOP (tc, test_hold_during_outage, 0, 2, NETNS);
   ADD_LOOP (tc, test_far_end_silent, 0, 2, NETNS);
   ADD_LOOP (tc, test_failed_first_connection, 0, race_rounds (12), both);
   ADD_LOOP (tc, test_failed_first_connection_in_process, 0, 2, both);
