@@ -422,6 +422,13 @@ leg_new (Call * call, Session * session, guint line, const gchar * call_id)
   return leg;
 }
 
+/* A leg of a call that is not routed here (janus.c): no Call */
+Leg *
+call_leg_new (Session * session, guint line, const gchar * call_id)
+{
+  return leg_new (NULL, session, line, call_id);
+}
+
 void
 call_leg_free (Leg * leg)
 {
@@ -479,7 +486,7 @@ leg_send_with_jsep (Leg * leg, const gchar * type, JsonObject * jsep)
   leg_send_event (leg, event);
 }
 
-static void
+void
 leg_hangup (Leg * leg, gint code, const gchar * reason)
 {
   JsonObject *event = call_event_new ("hangup", leg);
@@ -643,7 +650,13 @@ void
 call_end_for_leg (Leg * leg, gint code, const gchar * reason)
 {
   Call *call = leg->call;
-  Leg *peer = leg_peer (leg);
+  Leg *peer;
+
+  if (call == NULL) {
+    janus_leg_end (leg, code, reason);
+    return;
+  }
+  peer = leg_peer (leg);
 
   server_log (call->server, "[%s] call %s ends: %d %s",
       leg->session->number, leg->call_id, code, reason);
@@ -660,6 +673,19 @@ server_end_all_calls (Server * server)
     Call *call = server->calls->data;
 
     call_end_for_leg (call->caller, 480, "Temporarily Unavailable");
+  }
+  /* and those of calls through Janus */
+  if (server->janus) {
+    GHashTableIter iter;
+    gpointer value;
+    guint i;
+
+    g_hash_table_iter_init (&iter, server->sessions);
+    while (g_hash_table_iter_next (&iter, NULL, &value))
+      for (i = 0; i < server->n_lines; i++)
+        if (((Session *) value)->lines[i])
+          call_end_for_leg (((Session *) value)->lines[i], 480,
+              "Temporarily Unavailable");
   }
 }
 
@@ -909,8 +935,8 @@ deliver_update_answer (Call * call, JsonObject * answer)
 /* Requests */
 
 /* Line checks every line and call request shares; answers the error */
-static gboolean
-check_line (Client * client, WtspMessage * req)
+gboolean
+call_check_line (Client * client, WtspMessage * req)
 {
   if (req->line == WTSP_LINE_GUEST) {
     client_respond_error (client, req, NULL, 405,
@@ -924,12 +950,12 @@ check_line (Client * client, WtspMessage * req)
   return TRUE;
 }
 
-static Leg *
-find_leg (Client * client, WtspMessage * req)
+Leg *
+call_find_leg (Client * client, WtspMessage * req)
 {
   Leg *leg;
 
-  if (!check_line (client, req))
+  if (!call_check_line (client, req))
     return NULL;
   leg = client->session->lines[req->line];
   if (leg == NULL || (req->call_id && g_strcmp0 (leg->call_id, req->call_id))) {
@@ -959,7 +985,7 @@ handle_outgoing_call (Client * client, WtspMessage * req)
   Call *call;
   guint i;
 
-  if (!check_line (client, req))
+  if (!call_check_line (client, req))
     return;
   if (session->lines[req->line]) {
     client_respond_error (client, req, NULL, 405, "line busy");
@@ -1300,7 +1326,7 @@ handle_ice_trickle (Client * client, WtspMessage * req)
   gboolean end = JSON_NODE_HOLDS_NULL (node)
       || json_object_get_boolean_member_with_default (json_node_get_object
       (node), "completed", FALSE);
-  Leg *leg = find_leg (client, req);
+  Leg *leg = call_find_leg (client, req);
   Gathering *gathering;
 
   if (leg == NULL)
@@ -1351,6 +1377,8 @@ call_handle_request (Client * client, WtspMessage * req)
 {
   guint i;
 
+  if (client->server->janus)
+    return janus_handle_request (client, req);
   if (g_str_equal (req->type, "outgoing_call")) {
     handle_outgoing_call (client, req);
     return TRUE;
@@ -1364,7 +1392,7 @@ call_handle_request (Client * client, WtspMessage * req)
 
     if (!g_str_equal (req->type, call_requests[i].type))
       continue;
-    leg = find_leg (client, req);
+    leg = call_find_leg (client, req);
     if (leg) {
       leg_log (leg, req->object);
       call_requests[i].func (client, req, leg);

@@ -5,6 +5,7 @@
  *                     handshake, sending to a session
  * call.c              call routing and the call requests
  * debug.c             the --debug-requests test requests
+ * janus.c             --janus: calls through Janus' SIP plugin instead
  *
  * Everything runs on the one thread of the default GMainContext, so
  * nothing here is locked.
@@ -25,6 +26,20 @@ typedef struct _Session Session;
 typedef struct _Call Call;
 typedef struct _Leg Leg;
 typedef struct _Gathering Gathering;
+typedef struct _Janus Janus;
+typedef struct _JanusSession JanusSession;
+
+/* --accounts: what a token is on the SIP side (janus.c) */
+typedef struct
+{
+  gchar *number;
+  gchar *identity;              /* sip:user@domain */
+  gchar *display_name;
+  gchar *domain;                /* a dialled number goes to sip:N@domain */
+  gchar *authuser;
+  gchar *secret;                /* NULL: a guest registration */
+  gchar *proxy;                 /* the registrar */
+} Account;
 
 struct _Server
 {
@@ -33,6 +48,8 @@ struct _Server
   guint keepalive_interval;     /* ms */
   guint session_timeout;        /* ms a session outlives its socket */
   GHashTable *users;            /* token -> number; NULL: any token */
+  GHashTable *accounts;         /* token -> Account (--accounts) */
+  Janus *janus;                 /* --janus: calls go to Janus */
   gboolean registration_sequence;
   gboolean no_trickle;
   gboolean early_media;         /* progress with the answer, accepted later */
@@ -85,6 +102,7 @@ struct _Session
   guint drop_id;                /* drops the session when no socket comes back */
   gboolean registered;          /* --registration-sequence already run */
   gboolean ignore_keepalives;   /* debug_ignore_keepalives */
+  JanusSession *janus;          /* --janus: its Janus session */
 };
 
 /* One side of a call: the call as one session sees it on one of its
@@ -132,10 +150,27 @@ gint64 now_ms (void);
 
 /* call.c */
 gboolean call_handle_request (Client * client, WtspMessage * req);
+Leg *call_leg_new (Session * session, guint line, const gchar * call_id);
+gboolean call_check_line (Client * client, WtspMessage * req);
+Leg *call_find_leg (Client * client, WtspMessage * req);
+void leg_hangup (Leg * leg, gint code, const gchar * reason);
 void call_leg_free (Leg * leg);
 void call_end_for_leg (Leg * leg, gint code, const gchar * reason);
 void server_end_all_calls (Server * server);
 void server_free_refers (Server * server);
+
+/* janus.c */
+gboolean server_load_accounts (Server * server, const gchar * path,
+    GError ** error);
+void account_free (Account * account);
+gboolean server_start_janus (Server * server, const gchar * url,
+    GError ** error);
+void server_stop_janus (Server * server);
+void janus_session_new (Session * session);
+void janus_session_free (Session * session);
+void janus_session_registration (Session * session, JsonObject * registration);
+gboolean janus_handle_request (Client * client, WtspMessage * req);
+void janus_leg_end (Leg * leg, gint code, const gchar * reason);
 
 /* debug.c */
 gboolean debug_handle_request (Client * client, WtspMessage * req);

@@ -33,6 +33,8 @@ session_new (Server * server, const gchar * token, const gchar * number,
   session->lines = g_new0 (Leg *, server->n_lines);
   session->ended = g_new0 (JsonObject *, server->n_lines);
   server_log (server, "[%s] new session", number);
+  if (server->janus)
+    janus_session_new (session);
   return session;
 }
 
@@ -49,6 +51,7 @@ session_free (Session * session)
   for (i = 0; i < session->server->n_lines; i++)
     if (session->lines[i])
       call_end_for_leg (session->lines[i], 480, "Temporarily Unavailable");
+  janus_session_free (session);
   for (i = 0; i < session->server->n_lines; i++)
     g_clear_pointer (&session->ended[i], json_object_unref);
   g_free (session->ended);
@@ -73,9 +76,12 @@ state_new (Session * session)
       server->keepalive_interval);
   json_object_set_int_member (state, "timestamp", now_ms ());
 
-  json_object_set_string_member (registration, "status",
-      server->registration_sequence && !session->registered ?
-      "unregistered" : "registered");
+  if (session->janus)
+    janus_session_registration (session, registration);
+  else
+    json_object_set_string_member (registration, "status",
+        server->registration_sequence && !session->registered ?
+        "unregistered" : "registered");
   json_object_set_object_member (state, "registration", registration);
 
   for (i = 0; i < server->n_lines; i++) {

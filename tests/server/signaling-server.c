@@ -13,6 +13,11 @@
  *       [--registration-sequence] [--no-trickle]
  *       [--early-media [--early-media-delay MS] | --offerless]
  *       [--debug-requests] [--verbose]
+ *       [--janus ws://HOST:PORT --accounts FILE]
+ *
+ * With --janus the calls go to real SIP through Janus' SIP plugin
+ * (janus.c) instead of between the server's own sessions; --accounts
+ * gives each token its SIP identity.
  *
  * Its first line on stdout is `listening ws://HOST:PORT/signaling/v1`
  * (`wss://` with TLS); everything else goes to stderr. SIGINT and SIGTERM
@@ -784,6 +789,7 @@ main (int argc, char **argv)
   gint port = 0, lines = 2, keepalive = 30000, session_timeout = 60000;
   gchar *host = NULL, *tls_cert = NULL, *tls_key = NULL;
   gchar **users = NULL;
+  gchar *janus_url = NULL, *accounts = NULL;
   gint early_media_delay = 500;
   GOptionEntry entries[] = {
     {"port", 0, 0, G_OPTION_ARG_INT, &port,
@@ -824,6 +830,13 @@ main (int argc, char **argv)
         "Accept the debug_* test requests", NULL},
     {"verbose", 0, 0, G_OPTION_ARG_NONE, &server.verbose,
         "Log every message in and out on stderr", NULL},
+    {"janus", 0, 0, G_OPTION_ARG_STRING, &janus_url,
+          "Place and take calls through Janus' SIP plugin at this "
+          "WebSocket URL (needs --accounts)", "ws://HOST:PORT"},
+    {"accounts", 0, 0, G_OPTION_ARG_FILENAME, &accounts,
+          "Key file of accounts: a group per token with identity=sip:..., "
+          "number, display-name, domain, authuser, secret, proxy "
+          "(only the tokens listed are let in)", "FILE"},
     {NULL}
   };
   GOptionContext *ctx;
@@ -868,6 +881,14 @@ main (int argc, char **argv)
   for (i = 0; users && users[i]; i++)
     if (!add_user (&server, users[i], &error))
       goto usage_error;
+  if (accounts && !server_load_accounts (&server, accounts, &error))
+    goto usage_error;
+  if (janus_url && (server.early_media || server.offerless
+          || server.no_trickle)) {
+    g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--janus: the call modes are the far phone's, not options");
+    goto usage_error;
+  }
 
   server.n_lines = lines;
   server.early_media_delay = early_media_delay;
@@ -876,6 +897,8 @@ main (int argc, char **argv)
   server.sessions = g_hash_table_new (g_str_hash, g_str_equal);
   server.refers = g_hash_table_new (g_str_hash, g_str_equal);
   server.loop = g_main_loop_new (NULL, FALSE);
+  if (janus_url && !server_start_janus (&server, janus_url, &error))
+    goto error;
 
   if (tls_cert) {
     cert = g_tls_certificate_new_from_files (tls_cert, tls_key, &error);
@@ -913,6 +936,8 @@ out:
     }
     g_hash_table_unref (server.sessions);
   }
+  server_stop_janus (&server);
+  g_clear_pointer (&server.accounts, g_hash_table_unref);
   if (server.refers) {
     server_free_refers (&server);
     g_hash_table_unref (server.refers);
@@ -923,6 +948,8 @@ out:
   g_clear_pointer (&server.users, g_hash_table_unref);
   g_option_context_free (ctx);
   g_strfreev (users);
+  g_free (janus_url);
+  g_free (accounts);
   g_free (host);
   g_free (tls_cert);
   g_free (tls_key);
