@@ -41,11 +41,13 @@ static const gchar *host = NETNS_HOST;
 static gboolean signaling_only;
 
 /* Bounds of each wait. Setup measures a few hundred ms here; the bounds
- * only keep a broken call from hanging the suite. */
-#define SIGNAL_MS 5000          /* a signaling step: registered, ringing... */
-#define CONNECT_MS 10000        /* dial to connected */
-#define MEDIA_MS 5000           /* connected to enough decoded media */
-#define STATE_MS 10000          /* a pipeline's state change */
+ * only keep a broken call from hanging the suite. WTSP_TEST_SLOWDOWN=N
+ * multiplies them, for runs under valgrind (scripts/valgrind.sh). */
+static guint slowdown = 1;
+#define SIGNAL_MS (5000 * slowdown)     /* a signaling step: registered... */
+#define CONNECT_MS (10000 * slowdown)   /* dial to connected */
+#define MEDIA_MS (5000 * slowdown)      /* connected to enough decoded media */
+#define STATE_MS (10000 * slowdown)     /* a pipeline's state change */
 
 /* One second of media each way (30 fps video, 20 ms Opus frames) */
 #define MIN_VIDEO 30
@@ -340,6 +342,10 @@ party_new_full (WtspTestServer * server, const gchar * name,
 
   p->call = gst_bin_get_by_name (GST_BIN (p->pipeline), "call");
   g_object_set (p->call, "token", token, NULL);
+  if (slowdown > 1)
+    /* the session's own bounds too (over what @props set) */
+    g_object_set (p->call, "handshake-timeout", 10000 * slowdown,
+        "transaction-timeout", 10000 * slowdown, NULL);
   g_signal_connect (p->call, "pad-added", G_CALLBACK (on_pad_added), p);
   p->bus = gst_element_get_bus (p->pipeline);
   gst_bus_set_sync_handler (p->bus, on_bus_message, p, NULL);
@@ -3131,7 +3137,9 @@ webrtccall_suite (void)
   signaling_only = g_strcmp0 (g_getenv ("WTSP_TEST_SIGNALING_ONLY"), "1") == 0;
   host = signaling_only ? LOOPBACK_HOST : NETNS_HOST;
 
-  tcase_set_timeout (tc, 60);
+  if (g_getenv ("WTSP_TEST_SLOWDOWN"))
+    slowdown = CLAMP (atoi (g_getenv ("WTSP_TEST_SLOWDOWN")), 1, 100);
+  tcase_set_timeout (tc, 60 * slowdown);
   tcase_add_checked_fixture (tc, test_setup, test_teardown);
   suite_add_tcase (s, tc);
   ADD_TEST (tc, test_basic_call, NETNS);
