@@ -11,9 +11,11 @@
  * - One WebSocket to Janus (subprotocol janus-protocol) for the server.
  * - A WTSP session is a Janus session (kept alive every
  *   JANUS_KEEPALIVE_MS, inside Janus' 60 s session timeout) with one SIP
- *   plugin handle per line, each registered with the account's SIP
+ *   plugin handle per line: line 0's is registered with the account's SIP
  *   identity (--accounts: a guest registration without a secret, else a
- *   REGISTER to its registrar). The WTSP session and its calls outlive a
+ *   REGISTER to its registrar), the others are its "helpers" (the
+ *   plugin's way to hold several calls of one account: an INVITE that
+ *   finds line 0 busy rings on a free helper). The WTSP session and its calls outlive a
  *   dropped WTSP socket as today: Janus keeps them meanwhile.
  * - A call request is sent to the line's handle; its WTSP response waits
  *   for the plugin's first event for it (or its error: same code and
@@ -78,6 +80,7 @@ struct _JanusSession
   gint64 id;                    /* 0 until Janus created it */
   guint keepalive_id;
   JanusLine *lines;             /* Server.n_lines */
+  gint64 master_id;             /* line 0's registration, for helpers */
   gchar *status;                /* WTSP registration.status */
   gint fail_code;
   gchar *fail_reason;
@@ -446,7 +449,10 @@ line_register (JanusLine * line)
   if (account->display_name)
     json_object_set_string_member (body, "display_name",
         account->display_name);
-  if (account->secret) {
+  if (line->index > 0) {
+    json_object_set_string_member (body, "type", "helper");
+    json_object_set_int_member (body, "master_id", line->js->master_id);
+  } else if (account->secret) {
     json_object_set_string_member (body, "secret", account->secret);
     if (account->authuser)
       json_object_set_string_member (body, "authuser", account->authuser);
@@ -476,7 +482,9 @@ on_attached (Janus * janus, JsonObject * reply, gpointer data)
       (reply, "data"), "id");
   g_hash_table_insert (janus->handles, g_memdup2 (&line->handle,
           sizeof (gint64)), line);
-  line_register (line);
+  /* helpers wait for line 0's registration */
+  if (line->index == 0 || line->js->master_id)
+    line_register (line);
 }
 
 static void
@@ -542,6 +550,7 @@ session_forget (JanusSession * js)
   if (js->id)
     g_hash_table_remove (janus->sessions, &js->id);
   js->id = 0;
+  js->master_id = 0;
   if (js->keepalive_id)
     g_source_remove (js->keepalive_id);
   js->keepalive_id = 0;
@@ -930,6 +939,13 @@ handle_plugin_event (JanusLine * line, JsonObject * reply,
     gboolean all = TRUE;
 
     line->registered = TRUE;
+    if (line->index == 0) {
+      js->master_id = json_object_get_int_member_with_default (result,
+          "master_id", 0);
+      for (i = 1; i < server->n_lines; i++)
+        if (js->lines[i].handle && !js->lines[i].registered)
+          line_register (&js->lines[i]);
+    }
     for (i = 0; i < server->n_lines; i++)
       all &= js->lines[i].registered;
     if (all)
@@ -944,6 +960,8 @@ handle_plugin_event (JanusLine * line, JsonObject * reply,
   } else if (g_str_equal (event, "unregistering")
       || g_str_equal (event, "unregistered")) {
     line->registered = FALSE;
+    if (line->index == 0)
+      js->master_id = 0;
     set_registration (js, event, 0, NULL);
     return;
   }
