@@ -834,19 +834,19 @@ event_task (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
   webrtc_call_call_handle_event (call, data);
 }
 
-/* Each handshake: @data is its "state" message. After the first, every
- * one follows a reconnect. */
+/* The server is registered with its SIP side, for the first time since
+ * we started: "registered", and a dial that waited goes */
 static void
-ready_task (GstWebrtcCall * self, WebrtcCallCall * unused, gpointer data)
+became_registered (GstWebrtcCall * self)
 {
-  WebrtcCallCall *call = dup_call (self);
-  gboolean first = !self->ready;
+  WebrtcCallCall *call;
 
+  if (self->ready)
+    return;
   self->ready = TRUE;
-  if (first && call == NULL)
+  call = dup_call (self);
+  if (call == NULL)
     webrtc_call_post_registered (self);
-  if (!first)
-    webrtc_call_recovery_reconcile (self, call, data);
   if (self->dial_pending && call == NULL) {
     gchar *number;
 
@@ -857,6 +857,64 @@ ready_task (GstWebrtcCall * self, WebrtcCallCall * unused, gpointer data)
     webrtc_call_enqueue_surgery (self, NULL, dial_task, number, g_free);
   }
   g_clear_object (&call);
+}
+
+/* The SIP registration the server reports failed (a wrong password, a
+ * registrar that refuses): nothing can be called, as signalingsrc says */
+static void
+registration_failed (GstWebrtcCall * self, gint64 code, const gchar * reason,
+    WtspMessage * msg)
+{
+  GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+      ("SIP registration failed: %" G_GINT64_FORMAT " %s", code,
+          reason ? reason : "(no reason given)"),
+      ("%s", wtsp_message_to_string (msg)));
+}
+
+/* registered, registration_failed: session events */
+static void
+registration_task (GstWebrtcCall * self, WebrtcCallCall * unused,
+    gpointer data)
+{
+  WtspMessage *msg = data;
+
+  if (!self->handshaken)
+    return;
+  if (wtsp_message_is_event (msg, "registered"))
+    became_registered (self);
+  else
+    registration_failed (self, msg->code, msg->reason, msg);
+}
+
+/* Each handshake: @data is its "state" message. After the first, every
+ * one follows a reconnect. Its registration.status says whether the
+ * server is registered with its SIP side (a gateway may still be
+ * registering: "registered" then waits for the event). */
+static void
+ready_task (GstWebrtcCall * self, WebrtcCallCall * unused, gpointer data)
+{
+  WtspMessage *state = data;
+  JsonObject *reg = wtsp_message_get_object (state, "registration");
+  const gchar *status = reg ?
+      json_object_get_string_member_with_default (reg, "status",
+      "registered") : "registered";
+  WebrtcCallCall *call = dup_call (self);
+  gboolean first = !self->handshaken;
+
+  self->handshaken = TRUE;
+  if (!first)
+    webrtc_call_recovery_reconcile (self, call, data);
+  g_clear_object (&call);
+
+  if (g_str_equal (status, "registered"))
+    became_registered (self);
+  else if (g_str_equal (status, "registration_failed"))
+    registration_failed (self, json_object_get_int_member_with_default (reg,
+            "code", 0), json_object_get_string_member_with_default (reg,
+            "reason", NULL), state);
+  else if (!self->ready)
+    GST_INFO_OBJECT (self, "the server's SIP registration is %s: waiting "
+        "for \"registered\"", status);
 }
 
 static void
@@ -1031,6 +1089,12 @@ on_session_message (WtspSession * session, WtspMessage * msg,
 
   if (wtsp_message_is_event (msg, "incoming_call")) {
     dispatch_incoming (self, session, msg);
+    return;
+  }
+  if (wtsp_message_is_event (msg, "registered")
+      || wtsp_message_is_event (msg, "registration_failed")) {
+    webrtc_call_enqueue (self, NULL, registration_task, wtsp_message_ref (msg),
+        (GDestroyNotify) wtsp_message_unref);
     return;
   }
   if (wtsp_message_is_event (msg, "missed_call")) {
@@ -1473,6 +1537,7 @@ gst_webrtc_call_change_state (GstElement * element, GstStateChange transition)
       self->shutdown = FALSE;
       self->eos = FALSE;
       g_mutex_unlock (&self->lock);
+      self->handshaken = FALSE;
       self->ready = FALSE;
       self->dial_pending = FALSE;
       self->calls_done = FALSE;

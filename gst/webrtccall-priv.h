@@ -112,7 +112,8 @@ struct _GstWebrtcCall
   gboolean eos;                 /* our inputs ended: no more calls */
 
   /* Task thread only */
-  gboolean ready;               /* registered */
+  gboolean handshaken;          /* had a state handshake */
+  gboolean ready;               /* and the server is registered (SIP) */
   gboolean dial_pending;
   gboolean calls_done;          /* EOS posted for the last call */
   GList *orphans;               /* webrtccall-recovery.c: hangups to

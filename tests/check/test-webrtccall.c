@@ -2042,6 +2042,33 @@ GST_START_TEST (test_stop_while_far_end_hangs_up)
 
 GST_END_TEST;
 
+/* Has the server send @event (JSON) to session @to, as a debug_event
+ * asked by a signalingsrc of its own */
+static void
+tell (WtspTestServer * server, const gchar * to, const gchar * event)
+{
+  gchar *request = g_strdup_printf ("{\"request\":\"debug_event\",\"to\":"
+      "\"%s\",\"event\":%s}", to, event);
+  GstElement *sig, *mallory;
+  GstStructure *reply;
+
+  mallory = gst_parse_launch ("signalingsrc name=sig token=mallory ! "
+      "fakesink sync=false", NULL);
+  sig = gst_bin_get_by_name (GST_BIN (mallory), "sig");
+  g_object_set (sig, "location", server->url, NULL);
+  gst_element_set_state (mallory, GST_STATE_PLAYING);
+  gst_message_unref (wtsp_test_wait_element (GST_ELEMENT_BUS (mallory),
+          "wtsp-connection", "state", "ready", SIGNAL_MS));
+  reply = wtsp_test_request (sig, request, SIGNAL_MS);
+  fail_unless_equals_string (gst_structure_get_string (reply, "result"),
+      "ack");
+  gst_structure_free (reply);
+  gst_object_unref (sig);
+  gst_element_set_state (mallory, GST_STATE_NULL);
+  gst_object_unref (mallory);
+  g_free (request);
+}
+
 /* A hostile server: events the reference server sends to alice as it is
  * told (debug_event with "to", asked by a signalingsrc of its own), and
  * what the user must see */
@@ -2083,9 +2110,7 @@ GST_START_TEST (test_hostile_server)
   const HostileCase *c = &hostile_cases[__i__];
   WtspTestServer *server;
   Party *alice, *bob = NULL;
-  GstElement *sig, *mallory;
-  GstStructure *reply;
-  gchar *event, *request, **parts, *id = NULL;
+  gchar *event, **parts, *id = NULL;
   const GstStructure *s;
   guint states;
 
@@ -2105,23 +2130,8 @@ GST_START_TEST (test_hostile_server)
   event = g_strjoinv (id ? id : "", parts);
   g_strfreev (parts);
   g_free (id);
-  request = g_strdup_printf ("{\"request\":\"debug_event\",\"to\":"
-      "\"alice\",\"event\":%s}", event);
   states = n_states (alice);
-  mallory = gst_parse_launch ("signalingsrc name=sig token=mallory ! "
-      "fakesink sync=false", NULL);
-  sig = gst_bin_get_by_name (GST_BIN (mallory), "sig");
-  g_object_set (sig, "location", server->url, NULL);
-  gst_element_set_state (mallory, GST_STATE_PLAYING);
-  gst_message_unref (wtsp_test_wait_element (GST_ELEMENT_BUS (mallory),
-          "wtsp-connection", "state", "ready", SIGNAL_MS));
-  reply = wtsp_test_request (sig, request, SIGNAL_MS);
-  fail_unless_equals_string (gst_structure_get_string (reply, "result"),
-      "ack");
-  gst_structure_free (reply);
-  gst_object_unref (sig);
-  gst_element_set_state (mallory, GST_STATE_NULL);
-  gst_object_unref (mallory);
+  tell (server, "alice", event);
 
   if (c->code) {
     s = wait_state (alice, "ended", SIGNAL_MS);
@@ -2145,7 +2155,6 @@ GST_START_TEST (test_hostile_server)
     parties_free (alice, bob, NULL);
   else
     parties_free (alice, NULL);
-  g_free (request);
   g_free (event);
   wtsp_test_server_free (server);
 }
@@ -2180,6 +2189,35 @@ GST_START_TEST (test_line_out_of_range)
           SIGNAL_MS))
     fail_with_states (alice, "no warning about line 5");
   fail_unless_equals_string (call_state (alice), "registered");
+  party_free (alice);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
+/* The server's SIP registration fails (a gateway whose registrar says
+ * 403): an error naming the code and reason */
+GST_START_TEST (test_registration_failed)
+{
+  WtspTestServer *server;
+  Party *alice;
+
+  BEGIN ();
+  server = server_start ("--debug-requests", NULL);
+  alice = party_new (server, "alice", NULL);
+  party_start (alice);
+  tell (server, "alice", "{\"event\":\"registration_failed\",\"line\":null,"
+      "\"code\":403,\"reason\":\"Forbidden\"}");
+  g_mutex_lock (&alice->lock);
+  while (alice->errors->len == 0)
+    if (!g_cond_wait_until (&alice->cond, &alice->lock,
+            g_get_monotonic_time () + SIGNAL_MS * G_TIME_SPAN_MILLISECOND))
+      break;
+  fail_unless (alice->errors->len > 0, "no error for registration_failed");
+  fail_unless (strstr (g_ptr_array_index (alice->errors, 0),
+          "SIP registration failed: 403 Forbidden") != NULL, "%s",
+      (gchar *) g_ptr_array_index (alice->errors, 0));
+  g_mutex_unlock (&alice->lock);
   party_free (alice);
   wtsp_test_server_free (server);
 }
@@ -3163,6 +3201,7 @@ webrtccall_suite (void)
   ADD_LOOP (tc, test_stop_hangs_up, 0, 2, NETNS);
   ADD_LOOP (tc, test_stop_while_far_end_hangs_up, 0, race_rounds (10), NETNS);
   ADD_LOOP (tc, test_state_cycles, 0, race_rounds (10), NETNS);
+  ADD_TEST (tc, test_registration_failed, both);
   ADD_TEST (tc, test_signaling_cut_mid_call, NETNS);
   ADD_TEST (tc, test_server_restart, NETNS);
   ADD_LOOP (tc, test_hangup_during_outage, 0, 2, NETNS);

@@ -23,8 +23,9 @@
  *   plugin takes without an event. Plugin events become WTSP events on
  *   the line, logged in the line's call_logs. docs/protocol-mapping.md has
  *   the table.
- * - Janus lost: every call ends (503) and every session reconnects to it
- *   once it is back; a Janus that cannot be reached at start is an error.
+ * - Janus lost: every call ends (503), every session says "registering"
+ *   and registers again once Janus is back; a Janus that cannot be
+ *   reached at start is an error.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -425,11 +426,8 @@ on_registered (Janus * janus, JsonObject * reply, gpointer data)
 
   if (line == NULL)
     return;
-  if (reply == NULL) {
-    set_registration (line->js, "registration_failed", 503,
-        "the SIP gateway (Janus) went away");
-    return;
-  }
+  if (reply == NULL)
+    return;                     /* Janus went away: it registers again */
   if (reply_error (reply, &code, &reason)) {
     set_registration (line->js, "registration_failed", code, reason);
     return;
@@ -1241,8 +1239,8 @@ on_janus_closed (SoupWebsocketConnection * conn, gpointer data)
         janus_leg_end (js->session->lines[i], 503,
             "Service Unavailable: the SIP gateway went away");
     session_forget (js);
-    set_registration (js, "registration_failed", 503,
-        "the SIP gateway (Janus) is unreachable");
+    /* not a failure of the account: it registers again with Janus */
+    set_registration (js, "registering", 0, NULL);
   }
   if (!janus->server->stopping && janus->reconnect_id == 0)
     janus->reconnect_id = g_timeout_add (JANUS_RECONNECT_MS, on_reconnect,
