@@ -894,27 +894,33 @@ static void
 ready_task (GstWebrtcCall * self, WebrtcCallCall * unused, gpointer data)
 {
   WtspMessage *state = data;
-  JsonObject *reg = wtsp_message_get_object (state, "registration");
-  const gchar *status = reg ?
-      json_object_get_string_member_with_default (reg, "status",
-      "registered") : "registered";
+  JsonObject *reg = state ? wtsp_message_get_object (state, "registration") :
+      NULL;
   WebrtcCallCall *call = dup_call (self);
   gboolean first = !self->handshaken;
+  gchar *status = NULL;
 
   self->handshaken = TRUE;
-  if (!first)
+  if (!first && state)
     webrtc_call_recovery_reconcile (self, call, data);
   g_clear_object (&call);
 
-  if (g_str_equal (status, "registered"))
+  /* NULL: a shared session, ready before we joined it: as it is now */
+  if (state == NULL)
+    g_object_get (self->session, "registration", &status, NULL);
+  else if (reg)
+    status = g_strdup (json_object_get_string_member_with_default (reg,
+            "status", NULL));
+  if (status == NULL || g_str_equal (status, "registered"))
     became_registered (self);
-  else if (g_str_equal (status, "registration_failed"))
+  else if (g_str_equal (status, "registration_failed") && reg)
     registration_failed (self, json_object_get_int_member_with_default (reg,
             "code", 0), json_object_get_string_member_with_default (reg,
             "reason", NULL), state);
   else if (!self->ready)
     GST_INFO_OBJECT (self, "the server's SIP registration is %s: waiting "
         "for \"registered\"", status);
+  g_free (status);
 }
 
 static void
