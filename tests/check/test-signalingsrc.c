@@ -1067,6 +1067,78 @@ GST_START_TEST (test_lines_property)
 
 GST_END_TEST;
 
+/* The reference server's --janus and --accounts set-up errors: each
+ * names its cause, before the server listens (no Janus is needed: the
+ * unreachable one is a closed port) */
+typedef struct
+{
+  const gchar *name;
+  const gchar *accounts;        /* file contents; NULL: no --accounts */
+  const gchar *janus;           /* NULL: no --janus */
+  const gchar *extra;           /* one more flag, or NULL */
+  gint status;                  /* exit status */
+  const gchar *says;            /* in its stderr */
+} ServerSetupCase;
+
+static const ServerSetupCase server_setup_cases[] = {
+  {"no-accounts", NULL, "ws://127.0.0.1:9", NULL, 1,
+      "--janus needs --accounts FILE"},
+  {"no-identity", "[alice]\nnumber=alice\n", "ws://127.0.0.1:9", NULL, 2,
+      "[alice] needs identity=sip:USER@DOMAIN"},
+  {"not-a-key-file", "alice = sip:alice@x\n", "ws://127.0.0.1:9", NULL, 2,
+      "--accounts "},
+  {"not-ws", "[alice]\nidentity=sip:alice@x\n", "http://127.0.0.1:9", NULL,
+      1, "not a ws:// or wss:// URL"},
+  {"unreachable", "[alice]\nidentity=sip:alice@x\n", "ws://127.0.0.1:9",
+      NULL, 1, "could not reach Janus at ws://127.0.0.1:9"},
+  {"with-call-mode", "[alice]\nidentity=sip:alice@x\n", "ws://127.0.0.1:9",
+      "--offerless", 2, "the call modes are the far phone's"},
+};
+
+GST_START_TEST (test_server_setup_errors)
+{
+  const ServerSetupCase *c = &server_setup_cases[__i__];
+  gchar *dir = g_dir_make_tmp ("wtsp-accounts-XXXXXX", NULL);
+  gchar *path = g_build_filename (dir, "accounts.ini", NULL);
+  const gchar *argv[10];
+  gchar *err = NULL;
+  gint status = -1, n = 0;
+
+  argv[n++] = g_getenv ("WTSP_SIGNALING_SERVER");
+  fail_unless (argv[0] != NULL, "WTSP_SIGNALING_SERVER is not set");
+  argv[n++] = "--port";
+  argv[n++] = "0";
+  if (c->janus) {
+    argv[n++] = "--janus";
+    argv[n++] = c->janus;
+  }
+  if (c->accounts) {
+    fail_unless (g_file_set_contents (path, c->accounts, -1, NULL));
+    argv[n++] = "--accounts";
+    argv[n++] = path;
+  }
+  if (c->extra)
+    argv[n++] = c->extra;
+  argv[n] = NULL;
+
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_DEFAULT,
+          NULL, NULL, NULL, &err, &status, NULL));
+  fail_unless (g_spawn_check_wait_status (status, NULL) == FALSE,
+      "%s: the server started", c->name);
+  fail_unless (WIFEXITED (status), "%s: killed by a signal", c->name);
+  fail_unless_equals_int (WEXITSTATUS (status), c->status);
+  fail_unless (strstr (err, c->says) != NULL, "%s: stderr \"%s\" does not "
+      "say \"%s\"", c->name, err, c->says);
+
+  g_unlink (path);
+  g_rmdir (dir);
+  g_free (path);
+  g_free (dir);
+  g_free (err);
+}
+
+GST_END_TEST;
+
 /* wss:// with a certificate made for this run */
 GST_START_TEST (test_tls)
 {
@@ -1149,6 +1221,8 @@ signalingsrc_suite (void)
   tcase_add_test (tc, test_reconnect_lists_calls);
   tcase_add_test (tc, test_lines_property);
   tcase_add_test (tc, test_tls);
+  tcase_add_loop_test (tc, test_server_setup_errors, 0,
+      G_N_ELEMENTS (server_setup_cases));
   return s;
 }
 
