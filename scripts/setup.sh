@@ -15,7 +15,7 @@ packages=(
   iproute2 openssl libssl-dev ca-certificates glib-networking
   gstreamer1.0-plugins-base-apps python3-gi gir1.2-gstreamer-1.0
   chromium coturn
-  janus baresip sip-tester
+  janus baresip sip-tester kamailio
 )
 # Node comes from NodeSource on some machines, with its own npm that
 # Debian's npm package would conflict with

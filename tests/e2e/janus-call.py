@@ -1,31 +1,76 @@
 #!/usr/bin/python3
-"""The calling side of tests/e2e/janus-call.sh, and its check of a WAV file.
+"""Our side of tests/e2e/janus-call.sh (one webrtccall pipeline), and its check of a WAV file.
 
-    janus-call.py call --server URL --token-file FILE --number bob
-        [--duration S] [--far-end-hangup HOST:PORT] [--timeout S]
-        [--min-buffers N] [--min-rms DB] [--freq HZ]
+    janus-call.py call --server URL --token-file FILE --number NUMBER
+        [--duration S] [--far-end-hangup HOST:PORT | --far-end-ends]
+        [--hangup-after-ringing S] [--expect-code N] [--no-connect]
+        [--watch-registration] [--timeout S] [--min-buffers N]
+        [--min-rms DB] [--freq HZ] [--send-freq HZ]
+    janus-call.py answer --server URL --token-file FILE
+        [--dial-from HOST:PORT URI] [--expect-caller NAME] (and the above
+        but --number and --watch-registration)
+    janus-call.py register --server URL --token-file FILE
+        --expect registered|registration_failed [--fresh] [--dial NUMBER]
+        [--timeout S]
     janus-call.py wav FILE [--min-rms DB] [--freq HZ] [--wait S]
 
 call: one webrtccall pipeline, audio only (the far end is a SIP phone):
 
-    webrtccall name=call location=URL token-file=FILE number=bob
+    webrtccall name=call location=URL token-file=FILE number=NUMBER
     audiotestsrc is-live=true wave=sine freq=880 ! audio/x-raw,rate=48000,channels=1 ! call.audio_sink
+        (--send-freq, --channels)
     call.audio_src_0 ! queue ! audioconvert ! audio/x-raw,format=S16LE,channels=1
         ! level interval=200000000 post-messages=true ! fakesink
 
 It waits for the webrtccall-state "connected", talks for --duration
 seconds while it counts the decoded audio buffers, reads the level
 messages and counts the zero crossings of what it hears (the far end's
-tone), then hangs up itself (the "hangup" action) or, with
---far-end-hangup, has baresip hang up (ctrl_tcp's "hangup" command at
-HOST:PORT), and waits for "ended". It passes if the call connected, ended
-with code 200, and the audio was there: at least --min-buffers buffers,
-a median rms above --min-rms dB, and (with --freq) a tone within 15 % of
---freq Hz. Every wait is bounded; a failure names what was not seen.
+tone), then ends the call: we hang up (the "hangup" action), or with
+--far-end-hangup baresip does (ctrl_tcp's "hangup" command at HOST:PORT),
+or with --far-end-ends the far end hangs up by itself (sipp's BYE; it must
+come within --duration + 15 s of connected). It passes if the call
+connected, ended with code --expect-code (200), and the audio was there:
+at least --min-buffers buffers, a median rms above --min-rms dB, and
+(with --freq) a tone within 15 % of --freq Hz.
 
-Output: one "state NAME ..." line per webrtccall-state, then
-"result: ok|FAIL: ..." with the figures (setup ms, buffers, rms, peak,
-tone, how the call ended). Exit status 0 if it passed, 1 if not.
+A call that must not connect (--no-connect): it passes if the call ended
+before "connected" with code --expect-code (486, 404, 603...). With
+--hangup-after-ringing S we hang up S s after "ringing" (a CANCEL on the
+SIP side) and the call must end with --expect-code (487).
+
+answer: the same pipeline without a number and with auto-answer=true:
+the call comes to us. First the session must be SIP-registered (the
+watch below); once the bin is ready ("registered" state) we print
+"ready" and, with --dial-from HOST:PORT URI, ask baresip (ctrl_tcp at
+HOST:PORT) to dial URI; otherwise the script starts the caller when it
+sees "ready". --expect-caller: the "incoming" state's caller must be
+NAME.
+
+The watch (--watch-registration; always for answer and register): before
+the webrtccall pipeline, a signalingsrc pipeline (signalingsrc ! fakesink,
+the same location and token file: the server's same session) reports the
+SIP registration the server tells it (registration.status of the state
+handshake; the registering, registered, registration_failed events) as
+"registration STATUS (from)" lines, until it is registered ("sip-
+registered") or failed (signalingsrc's error "SIP registration failed:
+CODE REASON"), within 15 s. The session outlives the connection: the
+webrtccall pipeline that follows (force=true, as the watcher's socket may
+not be closed yet on the server) finds it registered. Why not watch from
+the same pipeline: signalingsrc does not share a webrtccall's session (a
+second connection, refused with 4431), and webrtccall posts nothing about
+the SIP registration (its "registered" state is the WTSP session being
+ready).
+
+register: the watch alone, which must end with --expect: "registered"
+(with --fresh, a new session: "registering" must come first) or
+"registration_failed" (and signalingsrc's error on the bus). With --dial
+NUMBER, a webrtccall pipeline then dials NUMBER and the result tells what
+it saw (states, warnings, errors, the ended code); it must not connect.
+
+Every wait is bounded; a failure names what was not seen. Output: one
+"state NAME ..." line per webrtccall-state, then "result: ok|FAIL: ..."
+with the figures (setup ms, buffers, rms, peak, tone, how the call ended).
+Exit status 0 if it passed, 1 if not.
 
 wav: the recording baresip's sndfile module made of what it received
 (16-bit PCM). It passes if it has at least 1 s of audio whose rms (after
@@ -127,20 +172,151 @@ def baresip_command(address, command, params=""):
     return buf.decode(errors="replace")
 
 
-class Call:
-    def __init__(self, args):
-        import gi
-        gi.require_version("Gst", "1.0")
-        from gi.repository import GLib, Gst
-        self.Gst, self.GLib = Gst, GLib
-        Gst.init(None)
+def gst():
+    import gi
+    gi.require_version("Gst", "1.0")
+    from gi.repository import GLib, Gst
+    Gst.init(None)
+    return GLib, Gst
+
+
+def stop_pipeline(Gst, pipeline):
+    """To NULL on a helper thread: a call that never connected can make
+    webrtcbin's teardown block; give up after 10 s."""
+    done = threading.Event()
+
+    def down():
+        pipeline.set_state(Gst.State.NULL)
+        done.set()
+    threading.Thread(target=down, daemon=True).start()
+    if not done.wait(10):
+        print("warning: the pipeline did not reach NULL within 10 s",
+              flush=True)
+        return False
+    return True
+
+
+class Watch:
+    """signalingsrc ! fakesink on the account: what the server says of the
+    SIP registration, until registered or failed."""
+
+    def __init__(self, args, t0, timeout=15):
+        self.GLib, self.Gst = gst()
         self.args = args
-        self.t0 = time.monotonic()
+        self.t0 = t0
+        self.timeout = timeout
+        self.entries = []     # (status, "state"|"event", code, reason)
+        self.errors = []
+        self.warnings = []
+        self.outcome = None   # "registered", "registration_failed", or why not
+        launch = (f"signalingsrc name=watch location={args.server} "
+                  f"token-file={args.token_file} ! fakesink sync=false")
+        self.pipeline = self.Gst.parse_launch(launch)
+        bus = self.pipeline.get_bus()
+        bus.add_signal_watch()
+        bus.connect("message", self.on_message)
+        self.loop = self.GLib.MainLoop()
+
+    def now(self):
+        return time.monotonic() - self.t0
+
+    def finish(self, outcome):
+        if self.outcome is None:
+            self.outcome = outcome
+        self.loop.quit()
+
+    def on_message(self, bus, msg):
+        Gst = self.Gst
+        if msg.type == Gst.MessageType.ERROR:
+            err, dbg = msg.parse_error()
+            self.errors.append(f"signalingsrc: {err.message}")
+            print(f"error signalingsrc: {err.message}", flush=True)
+            if "registration failed" in err.message:
+                self.finish("registration_failed")
+            else:
+                self.finish(f"signalingsrc failed: {err.message}")
+        elif msg.type == Gst.MessageType.WARNING:
+            err, _ = msg.parse_warning()
+            self.warnings.append(f"signalingsrc: {err.message}")
+            print(f"warning signalingsrc: {err.message}", flush=True)
+        elif msg.type == Gst.MessageType.ELEMENT:
+            s = msg.get_structure()
+            if s.get_name() == "wtsp-message":
+                self.on_wtsp_message(s)
+
+    def on_wtsp_message(self, s):
+        kind, type_ = s.get_string("kind"), s.get_string("type")
+        try:
+            msg = json.loads(s.get_string("json") or "{}")
+        except ValueError:
+            msg = {}
+        if kind == "state":
+            reg = msg.get("registration") or {}
+            entry = (reg.get("status"), "state", reg.get("code"),
+                     reg.get("reason"))
+        elif kind == "event" and type_ in ("registering", "registered",
+                                           "registration_failed",
+                                           "unregistering", "unregistered"):
+            entry = (type_, "event", msg.get("code"), msg.get("reason"))
+        else:
+            return
+        self.entries.append(entry)
+        extra = f" {entry[2]} {entry[3]}" if entry[2] else ""
+        print(f"registration {entry[0]} ({entry[1]}) at {self.now():.3f} s"
+              f"{extra}", flush=True)
+        if entry[0] == "registered":
+            print("sip-registered", flush=True)
+            # a moment for what follows (nothing should)
+            self.GLib.timeout_add(200, lambda: self.finish("registered"))
+        # registration_failed: signalingsrc's error follows at once
+
+    def on_timeout(self):
+        last = self.entries[-1][0] if self.entries else "nothing"
+        self.finish(f"the SIP registration was neither registered nor "
+                    f"failed within {self.timeout} s (last: {last})")
+        return False
+
+    def run(self):
+        self.GLib.timeout_add(int(self.timeout * 1000), self.on_timeout)
+        if self.pipeline.set_state(self.Gst.State.PLAYING) == \
+                self.Gst.StateChangeReturn.FAILURE:
+            self.outcome = "the signalingsrc pipeline did not go to PLAYING"
+        else:
+            self.loop.run()
+        stop_pipeline(self.Gst, self.pipeline)
+        return self.outcome
+
+    def statuses(self):
+        return [st for st, _, _, _ in self.entries]
+
+    def text(self):
+        if not self.entries:
+            return "registration: nothing seen"
+        return "registration: " + " -> ".join(
+            f"{st}({src}{' ' + str(code) if code else ''})"
+            for st, src, code, _ in self.entries)
+
+
+class Call:
+    """The webrtccall pipeline: mode "call" (number=), "answer"
+    (auto-answer=true) or "dial" (the register mode's --dial: the dial
+    action, and only a report)."""
+
+    def __init__(self, args, mode, t0, force=False):
+        self.GLib, self.Gst = gst()
+        Gst, GLib = self.Gst, self.GLib
+        self.args = args
+        self.mode = mode
+        self.t0 = t0
         self.states = []          # (state, seconds since start)
         self.calling_at = None
+        self.ringing_at = None
+        self.incoming = None      # the "incoming" state's fields
         self.connected_at = None
         self.ended = None         # (code, reason)
-        self.errors = []
+        self.ended_at = None
+        self.errors = []          # texts of ERROR messages
+        self.warnings = []        # texts of WARNING messages
         self.levels = []          # (rms dB, peak dB) per level message
         self.buffers = 0
         self.samples = 0
@@ -150,12 +326,20 @@ class Call:
         self.stats = None
         self.failure = None
         self.hangup_sent = False
+        self.dialed = False
 
+        props = [f"location={args.server}", f"token-file={args.token_file}"]
+        if force:
+            props.append("force=true")
+        if mode == "call":
+            props.append(f"number={args.number}")
+        elif mode == "answer":
+            props.append("auto-answer=true")
         launch = (
-            f"webrtccall name=call location={args.server} "
-            f"token-file={args.token_file} number={args.number} "
+            f"webrtccall name=call {' '.join(props)} "
             f"audiotestsrc is-live=true wave=sine freq={args.send_freq} ! "
-            "audio/x-raw,rate=48000,channels=1 ! call.audio_sink "
+            f"audio/x-raw,rate=48000,channels={args.channels} ! "
+            "call.audio_sink "
             "call.audio_src_0 ! queue ! audioconvert ! "
             "audio/x-raw,format=S16LE,channels=1 ! "
             "level interval=200000000 post-messages=true ! "
@@ -204,18 +388,32 @@ class Call:
             self.failure = why
         self.loop.quit()
 
+    def quit(self):
+        self.loop.quit()
+        return False
+
     def on_message(self, bus, msg):
         Gst = self.Gst
         t = msg.type
+        src = msg.src.get_name() if msg.src else "?"
         if t == Gst.MessageType.ERROR:
             err, dbg = msg.parse_error()
-            self.errors.append(f"{msg.src.get_name()}: {err.message}")
-            print(f"error {msg.src.get_name()}: {err.message} ({dbg})",
-                  flush=True)
-            self.fail(f"error from {msg.src.get_name()}: {err.message}")
+            self.errors.append(f"{src}: {err.message}")
+            print(f"error {src}: {err.message} ({dbg})", flush=True)
+            if self.mode == "dial" and "registration failed" in err.message:
+                # what an application that dials anyway gets
+                if not self.dialed:
+                    self.dialed = True
+                    print(f"dialling {self.args.dial} anyway at "
+                          f"{self.now():.3f} s", flush=True)
+                    self.call.emit("dial", self.args.dial)
+                    self.GLib.timeout_add(5000, self.quit)
+            else:
+                self.fail(f"error from {src}: {err.message}")
         elif t == Gst.MessageType.WARNING:
             err, _ = msg.parse_warning()
-            print(f"warning {msg.src.get_name()}: {err.message}", flush=True)
+            self.warnings.append(f"{src}: {err.message}")
+            print(f"warning {src}: {err.message}", flush=True)
         elif t == Gst.MessageType.ELEMENT:
             s = msg.get_structure()
             if s.get_name() == "webrtccall-state":
@@ -225,6 +423,31 @@ class Call:
                 peak = max(s.get_value("peak"))
                 self.levels.append((rms, peak))
 
+    def on_ready(self):
+        """The bin is ready (its first "registered" state)."""
+        a = self.args
+        if self.mode == "answer":
+            print("ready", flush=True)
+            if a.dial_from:
+                addr, uri = a.dial_from
+
+                def ask():
+                    try:
+                        r = baresip_command(addr, "dial", uri)
+                        print(f"baresip dial {uri} -> {r.strip()[:200]}",
+                              flush=True)
+                    except OSError as e:
+                        self.GLib.idle_add(self.fail, f"could not ask "
+                                           f"baresip ({addr}) to dial {uri}:"
+                                           f" {e}")
+                print(f"asking baresip to dial {uri} at {self.now():.3f} s",
+                      flush=True)
+                threading.Thread(target=ask, daemon=True).start()
+        elif self.mode == "dial" and not self.dialed:
+            self.dialed = True
+            print(f"dialling {a.dial} at {self.now():.3f} s", flush=True)
+            self.call.emit("dial", a.dial)
+
     def on_state(self, s):
         state = s.get_string("state")
         fields = " ".join(f"{s.nth_field_name(i)}={s.get_value(s.nth_field_name(i))}"
@@ -232,22 +455,45 @@ class Call:
                           if s.nth_field_name(i) != "state")
         print(f"state {state} at {self.now():.3f} s {fields}".rstrip(),
               flush=True)
+        first = state not in (st for st, _ in self.states)
         self.states.append((state, self.now()))
-        if state == "calling" and self.calling_at is None:
+        a = self.args
+        if state == "registered" and first:
+            self.on_ready()
+        elif state == "calling" and self.calling_at is None:
             self.calling_at = self.now()
+        elif state == "incoming" and self.incoming is None:
+            self.calling_at = self.now()
+            self.incoming = {k: s.get_value(k) for k in ("caller", "callee")
+                             if s.has_field(k)}
+        elif state == "ringing" and self.ringing_at is None:
+            self.ringing_at = self.now()
+            if getattr(a, "hangup_after_ringing", None) is not None:
+                self.GLib.timeout_add(int(a.hangup_after_ringing * 1000),
+                                      self.hang_up)
         elif state == "connected" and self.connected_at is None:
             self.connected_at = self.now()
-            self.GLib.timeout_add(int(self.args.duration * 1000),
-                                  self.hang_up)
+            if self.mode == "dial":
+                self.GLib.timeout_add(1000, self.hang_up)
+            elif a.far_end_ends:
+                self.GLib.timeout_add(int((a.duration + 15) * 1000),
+                                      self.no_far_end_bye)
+            else:
+                self.GLib.timeout_add(int(a.duration * 1000), self.hang_up)
         elif state == "ended":
             ok, code = s.get_int("code")
             self.ended = (code if ok else None, s.get_string("reason"))
+            self.ended_at = self.now()
             self.stats = self.call.get_property("stats")
-            self.loop.quit()
+            # a moment for the warnings that may follow
+            self.GLib.timeout_add(300 if self.mode == "dial" else 0,
+                                  self.quit)
 
     def hang_up(self):
+        if self.ended is not None:
+            return False
         self.hangup_sent = True
-        if self.args.far_end_hangup:
+        if getattr(self.args, "far_end_hangup", None):
             addr = self.args.far_end_hangup
 
             def ask():
@@ -269,35 +515,34 @@ class Call:
 
     def no_end(self):
         if self.ended is None:
-            who = "baresip's" if self.args.far_end_hangup else "our"
+            who = "baresip's" if getattr(self.args, "far_end_hangup", None) \
+                else "our"
             self.fail(f"no webrtccall-state ended within 10 s of {who} "
                       "hangup")
         return False
 
-    def timeout(self):
-        seen = ", ".join(st for st, _ in self.states) or "none"
-        if self.connected_at is None:
-            self.fail(f"no webrtccall-state connected within "
-                      f"{self.args.timeout} s (states seen: {seen})")
-        else:
-            self.fail(f"no webrtccall-state ended within {self.args.timeout}"
-                      f" s (states seen: {seen})")
+    def no_far_end_bye(self):
+        if self.ended is None:
+            self.fail(f"the far end did not hang up within "
+                      f"{self.args.duration + 15:.0f} s of connected")
         return False
 
-    def stop(self):
-        """To NULL on a helper thread: a call that never connected can make
-        webrtcbin's teardown block; give up after 10 s."""
-        done = threading.Event()
+    def seen(self):
+        return ", ".join(st for st, _ in self.states) or "none"
 
-        def down():
-            self.pipeline.set_state(self.Gst.State.NULL)
-            done.set()
-        threading.Thread(target=down, daemon=True).start()
-        if not done.wait(10):
-            print("warning: the pipeline did not reach NULL within 10 s",
-                  flush=True)
-            return False
-        return True
+    def timeout(self):
+        if self.mode == "answer" and self.incoming is None:
+            self.fail(f"no incoming call within {self.args.timeout} s "
+                      f"(states seen: {self.seen()})")
+        elif self.connected_at is None and self.ended is None:
+            what = "ended" if self.mode == "dial" or self.args.no_connect \
+                else "connected"
+            self.fail(f"no webrtccall-state {what} within "
+                      f"{self.args.timeout} s (states seen: {self.seen()})")
+        else:
+            self.fail(f"no webrtccall-state ended within {self.args.timeout}"
+                      f" s (states seen: {self.seen()})")
+        return False
 
     def run(self):
         self.GLib.timeout_add(int(self.args.timeout * 1000), self.timeout)
@@ -306,10 +551,29 @@ class Call:
             self.fail("the pipeline did not go to PLAYING")
         else:
             self.loop.run()
-        stopped = self.stop()
-        return self.report(stopped)
+        return stop_pipeline(self.Gst, self.pipeline)
 
-    def report(self, stopped):
+    def ended_text(self):
+        return (f"ended {self.ended[0]} \"{self.ended[1]}\""
+                if self.ended else "not ended")
+
+    def dial_report(self):
+        """What the user saw of a dial (register --dial), and failures"""
+        figures = (f"dialled {self.args.dial}"
+                   f"{' anyway after the error' if self.errors else ''}: "
+                   f"states {self.seen()}, {self.ended_text()}")
+        if self.warnings:
+            figures += "; its warnings: " + " | ".join(self.warnings)
+        if self.errors:
+            figures += "; its errors: " + " | ".join(self.errors)
+        failures = []
+        if self.connected_at is not None:
+            failures.append("the call connected")
+        if self.failure:
+            failures.append(self.failure)
+        return figures, failures
+
+    def report(self, stopped, watch):
         a = self.args
         with self.lock:
             buffers, samples, crossings = \
@@ -328,26 +592,59 @@ class Call:
             _, tx = self.stats.get_int("audio-packets-sent")
             stat = f" (stats: setup {ms:.0f} ms, {rx} buffers in, {tx} " \
                 "packets out)"
-        ended = (f"ended {self.ended[0]} \"{self.ended[1]}\""
-                 if self.ended else "not ended")
-        figures = (f"setup {setup}, {buffers} audio buffers, "
-                   f"rms {rms:.1f} dB, peak {peak:.1f} dB, "
-                   if rms is not None else
-                   f"setup {setup}, {buffers} audio buffers, no level, ") + \
-            f"tone ~{freq:.0f} Hz, {ended}{stat}"
+        ended = self.ended_text()
+        if a.no_connect:
+            figures = f"states {self.seen()}, {ended}"
+        else:
+            figures = (f"setup {setup}, {buffers} audio buffers, "
+                       f"rms {rms:.1f} dB, peak {peak:.1f} dB, "
+                       if rms is not None else
+                       f"setup {setup}, {buffers} audio buffers, no level, ") \
+                + f"tone ~{freq:.0f} Hz, {ended}{stat}"
+        if self.incoming is not None:
+            figures = (f"incoming from {self.incoming.get('caller')} to "
+                       f"{self.incoming.get('callee')}, " + figures)
+        if watch is not None:
+            figures += "; " + watch.text()
+        if a.no_connect and self.warnings:
+            figures += "; warnings: " + " | ".join(self.warnings)
 
         failures = []
         if self.failure:
             failures.append(self.failure)
+        if a.no_connect:
+            if self.connected_at is not None:
+                failures.append(f"the call connected, expected it to end "
+                                f"with {a.expect_code} before")
+            elif self.ended is None:
+                if not self.failure:
+                    failures.append("the call did not end")
+            elif self.ended[0] != a.expect_code:
+                failures.append(f"ended with code {self.ended[0]}, expected "
+                                f"{a.expect_code}")
+            if a.hangup_after_ringing is not None:
+                if self.ringing_at is None:
+                    failures.append("no webrtccall-state ringing (so no "
+                                    "hangup while ringing)")
+                elif not self.hangup_sent and self.ended is not None:
+                    failures.append("the call ended while ringing, before "
+                                    "our hangup")
+        elif self.failure:
+            pass
         elif self.connected_at is None:
             failures.append(f"the call ended before it connected: {ended}")
-        elif not self.hangup_sent:
-            failures.append(f"the call ended {self.now() - self.connected_at:.1f}"
+        elif not self.hangup_sent and not a.far_end_ends:
+            failures.append(f"the call ended {self.ended_at - self.connected_at:.1f}"
                             f" s after connected, before the hangup: {ended}")
-        if self.connected_at is not None:
-            if self.ended is not None and self.ended[0] != 200:
+        elif a.far_end_ends and self.ended is not None and \
+                self.ended_at - self.connected_at < a.duration * 0.5:
+            failures.append(f"the far end hung up only "
+                            f"{self.ended_at - self.connected_at:.1f} s "
+                            f"after connected (expected ~{a.duration} s)")
+        if self.connected_at is not None and not a.no_connect:
+            if self.ended is not None and self.ended[0] != a.expect_code:
                 failures.append(f"ended with code {self.ended[0]}, "
-                                "expected 200")
+                                f"expected {a.expect_code}")
             if buffers < a.min_buffers:
                 failures.append(f"{buffers} audio buffers received, "
                                 f"expected >= {a.min_buffers}")
@@ -358,35 +655,119 @@ class Call:
                                 f"{a.min_rms}")
             if a.freq and not tone_ok(freq, a.freq):
                 failures.append(f"heard a tone of ~{freq:.0f} Hz, expected "
-                                f"{a.freq} Hz (baresip's)")
+                                f"{a.freq} Hz")
+        if self.mode == "answer" and a.expect_caller and self.incoming and \
+                self.incoming.get("caller") != a.expect_caller:
+            failures.append(f"incoming caller {self.incoming.get('caller')!r}"
+                            f", expected {a.expect_caller!r}")
         if not stopped:
             failures.append("the pipeline did not stop")
-        if failures:
-            print(f"result: FAIL: {'; '.join(failures)}: {figures}",
-                  flush=True)
-            return 1
-        print(f"result: ok: {figures}", flush=True)
-        return 0
+        return figures, failures
+
+
+def result(figures, failures):
+    if failures:
+        print(f"result: FAIL: {'; '.join(failures)}: {figures}", flush=True)
+        return 1
+    print(f"result: ok: {figures}", flush=True)
+    return 0
+
+
+def run_register(args, t0):
+    watch = Watch(args, t0, timeout=args.timeout)
+    outcome = watch.run()
+    figures = watch.text()
+    if watch.errors:
+        figures += "; signalingsrc's errors: " + " | ".join(watch.errors)
+    failures = []
+    statuses = watch.statuses()
+    if outcome != args.expect:
+        failures.append(outcome if outcome not in ("registered",
+                                                   "registration_failed")
+                        else f"the SIP registration is {outcome}, expected "
+                        f"{args.expect}")
+    if args.expect == "registered":
+        if args.fresh and statuses[:1] != ["registering"]:
+            failures.append(f"a new session must begin with registering, "
+                            f"it began with {statuses[:1] or 'nothing'}")
+    else:
+        if "registered" in statuses:
+            failures.append("registered seen, expected a failure")
+        if not any("SIP registration failed" in e for e in watch.errors):
+            failures.append("no error \"SIP registration failed\" from "
+                            "signalingsrc")
+    if args.dial and outcome == args.expect:
+        call = Call(args, "dial", t0, force=True)
+        call.run()
+        more, dial_failures = call.dial_report()
+        figures += "; " + more
+        failures += dial_failures
+    return result(figures, failures)
+
+
+def run_call(args, mode, t0):
+    watch = None
+    if mode == "answer" or args.watch_registration:
+        watch = Watch(args, t0)
+        outcome = watch.run()
+        if outcome != "registered":
+            return result(watch.text(), [f"before the call: {outcome}"])
+    call = Call(args, mode, t0, force=watch is not None)
+    stopped = call.run()
+    return result(*call.report(stopped, watch))
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="mode", required=True)
+
+    def common(c):
+        c.add_argument("--server", required=True, help="ws://HOST:PORT/...")
+        c.add_argument("--token-file", required=True)
+        c.add_argument("--timeout", type=float, default=30,
+                       help="bound of the whole run (s)")
+        c.add_argument("--send-freq", type=int, default=880)
+        c.add_argument("--channels", type=int, default=1,
+                       help="channels of what we send (audiotestsrc)")
+
+    def media(c):
+        c.add_argument("--duration", type=float, default=4,
+                       help="seconds from connected to the hangup")
+        c.add_argument("--far-end-hangup", metavar="HOST:PORT",
+                       help="baresip's ctrl_tcp: it hangs up, not we")
+        c.add_argument("--far-end-ends", action="store_true",
+                       help="the far end hangs up by itself")
+        c.add_argument("--hangup-after-ringing", type=float, metavar="S",
+                       help="we hang up S s after ringing (with --no-connect)")
+        c.add_argument("--expect-code", type=int, default=200,
+                       help="the ended code the call must have")
+        c.add_argument("--no-connect", action="store_true",
+                       help="the call must end before connected")
+        c.add_argument("--min-buffers", type=int, default=50)
+        c.add_argument("--min-rms", type=float, default=-50)
+        c.add_argument("--freq", type=int, default=0,
+                       help="the tone we must hear (Hz); 0: any")
+
     c = sub.add_parser("call", help="place a call and check it")
-    c.add_argument("--server", required=True, help="ws://HOST:PORT/...")
-    c.add_argument("--token-file", required=True)
+    common(c)
+    media(c)
     c.add_argument("--number", default="bob")
-    c.add_argument("--duration", type=float, default=4,
-                   help="seconds from connected to the hangup")
-    c.add_argument("--far-end-hangup", metavar="HOST:PORT",
-                   help="baresip's ctrl_tcp: it hangs up, not we")
-    c.add_argument("--timeout", type=float, default=30,
-                   help="bound of the whole call (s)")
-    c.add_argument("--send-freq", type=int, default=880)
-    c.add_argument("--min-buffers", type=int, default=50)
-    c.add_argument("--min-rms", type=float, default=-50)
-    c.add_argument("--freq", type=int, default=0,
-                   help="the tone we must hear (Hz); 0: any")
+    c.add_argument("--watch-registration", action="store_true",
+                   help="first wait for the SIP registration")
+    a = sub.add_parser("answer", help="answer a call and check it")
+    common(a)
+    media(a)
+    a.add_argument("--dial-from", nargs=2, metavar=("HOST:PORT", "URI"),
+                   help="baresip's ctrl_tcp, and the URI it must dial")
+    a.add_argument("--expect-caller")
+    r = sub.add_parser("register", help="check the SIP registration")
+    common(r)
+    r.add_argument("--expect", required=True,
+                   choices=("registered", "registration_failed"))
+    r.add_argument("--fresh", action="store_true",
+                   help="a new session: registering must come first")
+    r.add_argument("--dial", metavar="NUMBER",
+                   help="then dial NUMBER and report what happens")
     w = sub.add_parser("wav", help="check a recording")
     w.add_argument("file")
     w.add_argument("--min-rms", type=float, default=-50)
@@ -395,7 +776,11 @@ def main():
     args = p.parse_args()
     if args.mode == "wav":
         return check_wav(args)
-    rc = Call(args).run()
+    t0 = time.monotonic()
+    if args.mode == "register":
+        rc = run_register(args, t0)
+    else:
+        rc = run_call(args, args.mode, t0)
     sys.stdout.flush()
     # webrtcbin's threads may linger after a failed call: do not wait
     os._exit(rc)
