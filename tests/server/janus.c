@@ -971,9 +971,14 @@ handle_plugin_event (JanusLine * line, JsonObject * reply,
         (result, "username", NULL));
     const gchar *display = json_object_get_string_member_with_default (result,
         "displayname", "");
+    /* Janus leaves the SIP quotes on: "\"Carol\"" */
+    gchar *name = g_str_has_prefix (display, "\"")
+        && g_str_has_suffix (display, "\"") && strlen (display) >= 2 ?
+        g_strndup (display + 1, strlen (display) - 2) : g_strdup (display);
 
     if (leg || call_id == NULL) {
       /* Janus answers 486 to a second INVITE on a busy handle itself */
+      g_free (name);
       g_free (caller);
       return;
     }
@@ -982,7 +987,8 @@ handle_plugin_event (JanusLine * line, JsonObject * reply,
     json_object_set_string_member (out, "caller", caller);
     json_object_set_string_member (out, "callee", session->number);
     json_object_set_string_member (out, "caller_display_name",
-        *display ? display : caller);
+        *name ? name : caller);
+    g_free (name);
     set_jsep (out, reply);
     server_log (server, "[%s] incoming call %s from %s on line %u",
         session->number, call_id, caller, line->index);
