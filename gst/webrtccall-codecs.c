@@ -342,6 +342,8 @@ make_bin (const gchar * desc, const gchar * what, GError ** error)
  * @pt: the negotiated payload type
  * @ssrc: the SSRC our SDP announced for this stream
  * @input: (nullable): caps of what the user feeds the sink pad
+ * @stereo: Opus: the answer says we send stereo (sprop-stereo=1): raw
+ *     input is made two channels, so that the payloader says so too
  *
  * Raw input is converted and encoded; MJPEG is decoded first; input
  * already in @codec is only parsed and payloaded.
@@ -350,7 +352,7 @@ make_bin (const gchar * desc, const gchar * what, GError ** error)
  */
 GstElement *
 webrtc_call_codec_make_sender (const WebrtcCallCodec * codec, gint pt,
-    guint32 ssrc, const GstCaps * input, GError ** error)
+    guint32 ssrc, const GstCaps * input, gboolean stereo, GError ** error)
 {
   const gchar *name = NULL;
   const gchar *encoder = first_available (codec->encoders);
@@ -374,9 +376,10 @@ webrtc_call_codec_make_sender (const WebrtcCallCodec * codec, gint pt,
       || g_str_equal (name, "image/jpeg")) {
     gboolean jpeg = name && g_str_equal (name, "image/jpeg");
 
-    desc = g_strdup_printf (QUEUE " ! %s%s ! %s ! %s pt=%d ssrc=%u",
-        jpeg ? "jpegdec ! " : "", codec->pre_encoder, encoder,
-        codec->payloader, pt, ssrc);
+    stereo = stereo && g_str_equal (codec->name, "OPUS");
+    desc = g_strdup_printf (QUEUE " ! %s%s%s ! %s ! %s pt=%d ssrc=%u",
+        jpeg ? "jpegdec ! " : "", codec->pre_encoder,
+        stereo ? ",channels=2" : "", encoder, codec->payloader, pt, ssrc);
   } else {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
         "cannot send %s input in a call that negotiated %s: feed raw media, "

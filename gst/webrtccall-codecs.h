@@ -38,7 +38,8 @@ const WebrtcCallCodec *webrtc_call_codecs_negotiated (const GstSDPMedia *
     media, gint * pt);
 
 GstElement *webrtc_call_codec_make_sender (const WebrtcCallCodec * codec,
-    gint pt, guint32 ssrc, const GstCaps * input, GError ** error);
+    gint pt, guint32 ssrc, const GstCaps * input, gboolean stereo,
+    GError ** error);
 
 GstElement *webrtc_call_codec_make_receiver (const WebrtcCallCodec * codec,
     gboolean encoded, GError ** error);

@@ -144,6 +144,32 @@ count_sent (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* Whether @media's a=fmtp for @pt has @param (e.g. "sprop-stereo=1") */
+static gboolean
+fmtp_has (const GstSDPMedia * media, gint pt, const gchar * param)
+{
+  gchar *prefix = g_strdup_printf ("%d ", pt);
+  gboolean found = FALSE;
+  guint i;
+
+  for (i = 0; !found; i++) {
+    const gchar *fmtp = gst_sdp_media_get_attribute_val_n (media, "fmtp", i);
+    gchar **params;
+    guint j;
+
+    if (fmtp == NULL)
+      break;
+    if (!g_str_has_prefix (fmtp, prefix))
+      continue;
+    params = g_strsplit (fmtp + strlen (prefix), ";", -1);
+    for (j = 0; params[j] && !found; j++)
+      found = g_ascii_strcasecmp (g_strstrip (params[j]), param) == 0;
+    g_strfreev (params);
+  }
+  g_free (prefix);
+  return found;
+}
+
 /* Builds, links and starts the sender of one input, whose m-line in @sdp
  * decides the codec. Returns the warning to post, or NULL. */
 static gchar *
@@ -179,8 +205,10 @@ connect_sender (WebrtcCallCall * call, WebrtcCallInput * in,
         "sending %s", in->media, in->media);
 
   input_caps = gst_pad_get_current_caps (in->ghost);
+  /* a phone that offers stereo Opus (baresip) gets an answer saying we
+   * send stereo: webrtcbin wants the payloader to say so too */
   sender = webrtc_call_codec_make_sender (codec, pt, in->ssrc, input_caps,
-      &error);
+      fmtp_has (media, pt, "sprop-stereo=1"), &error);
   if (input_caps)
     gst_caps_unref (input_caps);
   if (sender == NULL) {

@@ -198,11 +198,10 @@ AUTH_USERS="alice|eve"          # kamailio's users with a password
 AUTH_SECRET=wtsp-test-secret    # their password (a test bed: plain text)
 DURATION=${WTSP_E2E_DURATION:-4}
 # What we send when we answer baresip, whose opus offer says stereo=1;
-# sprop-stereo=1: mono input makes the bin's send path not-negotiated
-# (rtpopuspay's caps say sprop-stereo=0 and webrtcbin's sink pad wants 1:
-# audiotestsrc "Internal data stream error", no audio either way), a bin
-# bug. WTSP_E2E_ANSWER_CHANNELS=1 shows it.
-ANSWER_CHANNELS=${WTSP_E2E_ANSWER_CHANNELS:-2}
+# sprop-stereo=1: mono, as a microphone gives (the bin sends stereo Opus
+# when its answer says sprop-stereo=1; mono input made the send path
+# not-negotiated before). WTSP_E2E_ANSWER_CHANNELS=2 feeds stereo.
+ANSWER_CHANNELS=${WTSP_E2E_ANSWER_CHANNELS:-1}
 if [ -n "${WTSP_E2E_LOGDIR:-}" ]; then
   LOGS=$WTSP_E2E_LOGDIR
   KEEP_LOGS=1
