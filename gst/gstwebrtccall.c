@@ -33,7 +33,8 @@
  * #GstWebrtcCall::answer action signal). Every change of the call's state
  * is posted on the bus as an element message named `webrtccall-state`
  * with the fields `state` (string: registered, calling, ringing,
- * progress, incoming, accepted, connected, holding, hangingup, ended),
+ * progress, incoming, accepted, connected, holding, held, hangingup,
+ * ended),
  * `line` (int), `call-id` (string), `caller` and `callee` (strings) where
  * known, and `code` (int) and `reason` (string) on `ended`. `connected`
  * means ICE and DTLS are up and media arrives. `ended` is posted before
@@ -61,6 +62,13 @@
  * failed peer connection (503). The gateway's ice_webrtcup, ice_media,
  * ice_slowlink and ice_hangup events are posted as `webrtccall-ice`
  * (`event`, `line`, `call-id`, `json`).
+ *
+ * A re-offer from the far end on a running call (`updating_call`, a SIP
+ * re-INVITE) is answered with `update`; a hold from the far end is the
+ * state `held`, its resume `connected` again. The far end asking us to
+ * call someone else (its REFER, the `transfer` event) is posted as a
+ * `webrtccall-transfer` element message (`event`, `line`, `call-id`,
+ * `refer-to`, `referred-by`, `refer-id`, `replace-call-id`).
  *
  * ## Example launch lines
  * |[
@@ -186,6 +194,7 @@ gst_webrtc_call_state_get_type (void)
     {GST_WEBRTC_CALL_STATE_CONNECTED, "ICE and DTLS up, media flows",
         "connected"},
     {GST_WEBRTC_CALL_STATE_HOLDING, "On hold", "holding"},
+    {GST_WEBRTC_CALL_STATE_HELD, "The far end holds the call", "held"},
     {GST_WEBRTC_CALL_STATE_HANGINGUP, "Hanging up", "hangingup"},
     {GST_WEBRTC_CALL_STATE_ENDED, "The call ended", "ended"},
     {0, NULL, NULL}
@@ -1111,10 +1120,11 @@ on_session_message (WtspSession * session, WtspMessage * msg,
   }
 
   call = dup_call (self);
-  /* the ice_* line events (ice_trickle, ice_media...) may come without
-   * call_id: the line says whose they are */
+  /* the line events (ice_trickle, ice_media..., transfer) may come
+   * without call_id: the line says whose they are */
   if (call && msg->line == call->line
       && (g_str_has_prefix (msg->type, "ice_")
+          || (msg->call_id == NULL && wtsp_message_is_event (msg, "transfer"))
           || g_strcmp0 (msg->call_id, call->call_id) == 0))
     webrtc_call_enqueue (self, call, event_task, wtsp_message_ref (msg),
         (GDestroyNotify) wtsp_message_unref);

@@ -137,8 +137,8 @@ webrtc_call_call_post_state (WebrtcCallCall * call, GstWebrtcCallState state,
       gst_message_new_element (GST_OBJECT (bin), s));
 }
 
-static GstWebrtcCallState
-get_state (WebrtcCallCall * call)
+GstWebrtcCallState
+webrtc_call_call_get_state (WebrtcCallCall * call)
 {
   GstWebrtcCallState state;
 
@@ -295,7 +295,7 @@ webrtc_call_call_media_arrived (WebrtcCallCall * call)
     return;
   call->media_flowing = TRUE;
   if (call->ice_connected
-      && get_state (call) == GST_WEBRTC_CALL_STATE_ACCEPTED)
+      && webrtc_call_call_get_state (call) == GST_WEBRTC_CALL_STATE_ACCEPTED)
     post_connected (call);
 }
 
@@ -307,7 +307,7 @@ webrtc_call_call_connection_state (WebrtcCallCall * call,
   if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
     call->ice_connected = TRUE;
     if ((call->media_flowing || !webrtc_call_negotiation_remote_sends (call))
-        && get_state (call) == GST_WEBRTC_CALL_STATE_ACCEPTED)
+        && webrtc_call_call_get_state (call) == GST_WEBRTC_CALL_STATE_ACCEPTED)
       post_connected (call);
   } else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
     GST_ELEMENT_WARNING (call->bin, RESOURCE, FAILED,
@@ -318,12 +318,36 @@ webrtc_call_call_connection_state (WebrtcCallCall * call,
   }
 }
 
+/* The far end asks us to call someone else (its REFER): for the
+ * application, which decides; the call goes on meanwhile */
+static void
+post_transfer_request (WebrtcCallCall * call, WtspMessage * msg)
+{
+  GstStructure *s = gst_structure_new ("webrtccall-transfer",
+      "event", G_TYPE_STRING, "transfer",
+      "line", G_TYPE_INT, call->line,
+      "call-id", G_TYPE_STRING, call->call_id,
+      "refer-to", G_TYPE_STRING,
+      GST_STR_NULL (wtsp_message_get_string (msg, "refer_to")),
+      "referred-by", G_TYPE_STRING,
+      GST_STR_NULL (wtsp_message_get_string (msg, "referred_by")),
+      "refer-id", G_TYPE_STRING,
+      GST_STR_NULL (wtsp_message_get_string (msg, "refer_id")), NULL);
+  const gchar *replaces = wtsp_message_get_string (msg, "replace_call_id");
+
+  if (replaces)
+    gst_structure_set (s, "replace-call-id", G_TYPE_STRING, replaces, NULL);
+  GST_INFO_OBJECT (call, "the far end transfers us: %" GST_PTR_FORMAT, s);
+  gst_element_post_message (GST_ELEMENT (call->bin),
+      gst_message_new_element (GST_OBJECT (call->bin), s));
+}
+
 /* A call event from the server, for this call's line and call id */
 void
 webrtc_call_call_handle_event (WebrtcCallCall * call, WtspMessage * msg)
 {
   const gchar *e = msg->type;
-  GstWebrtcCallState state = get_state (call);
+  GstWebrtcCallState state = webrtc_call_call_get_state (call);
 
   call->known = TRUE;
 
@@ -371,6 +395,8 @@ webrtc_call_call_handle_event (WebrtcCallCall * call, WtspMessage * msg)
       post_connected (call);
   } else if (g_str_equal (e, "updating_call")) {
     webrtc_call_negotiation_reoffer (call, msg);
+  } else if (g_str_equal (e, "transfer")) {
+    post_transfer_request (call, msg);
   } else if (g_str_equal (e, "holding")) {
     webrtc_call_call_post_state (call, GST_WEBRTC_CALL_STATE_HOLDING, 0,
         NULL);

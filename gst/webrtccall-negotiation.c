@@ -333,6 +333,8 @@ set_remote (WebrtcCallCall * call, GstWebRTCSDPType type,
 
   /* the description takes its SDP */
   gst_sdp_message_copy (sdp, &copy);
+  if (wtsp_sdp_fingerprint_to_media (copy))
+    GST_DEBUG_OBJECT (call, "the session's fingerprint moved to its m-lines");
   desc = gst_webrtc_session_description_new (type, copy);
   promise = webrtc_promise (call, then);
   g_signal_emit_by_name (call->webrtc, "set-remote-description", desc,
@@ -522,6 +524,8 @@ answer_created (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
     webrtc_call_call_end (call, 488, "webrtcbin made no answer to the offer");
     return;
   }
+  if (wtsp_sdp_clean_rejected (answer->sdp))
+    GST_DEBUG_OBJECT (call, "the offer's lines taken out of rejected m-lines");
   send_jsep_request (call, "accept", answer, NULL);
   set_local (call, answer, local_answer_set);
   gst_webrtc_session_description_free (answer);
@@ -642,6 +646,376 @@ reoffer_answer (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
   webrtc_call_negotiation_answer (call, data);
 }
 
+/* A re-offer on a running call (a SIP re-INVITE: hold, resume, a codec
+ * or address change): the same webrtcbin takes it and answers, and the
+ * answer goes back in "update", as Janus' SIP plugin expects it
+ * (protocol.md §11). */
+
+/* Whether two m-lines share a payload type: Janus keeps an m-line the SIP
+ * side rejected as "m=video 9 ... 0", which is no stream */
+static gboolean
+formats_meet (const GstSDPMedia * a, const GstSDPMedia * b)
+{
+  guint i, j;
+
+  for (i = 0; i < gst_sdp_media_formats_len (a); i++)
+    for (j = 0; j < gst_sdp_media_formats_len (b); j++)
+      if (g_str_equal (gst_sdp_media_get_format (a, i),
+              gst_sdp_media_get_format (b, j)))
+        return TRUE;
+  return FALSE;
+}
+
+/* Whether every m-line in use (on both sides) is sendonly or inactive
+ * on theirs */
+static gboolean
+remote_holds (GstSDPMessage * sdp, GstSDPMessage * local,
+    GstSDPMessage * remote)
+{
+  guint i, live = 0, held = 0;
+
+  for (i = 0; sdp && local && remote && i < gst_sdp_message_medias_len (sdp)
+      && i < gst_sdp_message_medias_len (local)
+      && i < gst_sdp_message_medias_len (remote); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+
+    if (wtsp_sdp_media_rejected (m)
+        || wtsp_sdp_media_rejected (gst_sdp_message_get_media (local, i))
+        || wtsp_sdp_media_rejected (gst_sdp_message_get_media (remote, i))
+        || !formats_meet (m, gst_sdp_message_get_media (local, i)))
+      continue;
+    live++;
+    if (wtsp_sdp_media_has_attribute (m, "sendonly")
+        || wtsp_sdp_media_has_attribute (m, "inactive"))
+      held++;
+  }
+  return live > 0 && held == live;
+}
+
+static void
+renegotiated (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
+{
+  GstWebrtcCallState state = webrtc_call_call_get_state (call);
+  GstWebRTCSessionDescription *local = NULL, *remote = NULL;
+  gboolean held;
+
+  g_object_get (call->webrtc, "current-local-description", &local,
+      "current-remote-description", &remote, NULL);
+  held = remote_holds (call->remote_sdp, local ? local->sdp : NULL,
+      remote ? remote->sdp : NULL);
+  if (local)
+    gst_webrtc_session_description_free (local);
+  if (remote)
+    gst_webrtc_session_description_free (remote);
+  expect_outputs (call);
+  GST_INFO_OBJECT (call, "renegotiated: %s", held ? "the far end holds us" :
+      "media both ways");
+  if (held && (state == GST_WEBRTC_CALL_STATE_CONNECTED
+          || state == GST_WEBRTC_CALL_STATE_ACCEPTED))
+    webrtc_call_call_post_state (call, GST_WEBRTC_CALL_STATE_HELD, 0, NULL);
+  else if (!held && state == GST_WEBRTC_CALL_STATE_HELD)
+    webrtc_call_call_post_state (call, call->media_flowing ?
+        GST_WEBRTC_CALL_STATE_CONNECTED : GST_WEBRTC_CALL_STATE_ACCEPTED, 0,
+        NULL);
+}
+
+/* webrtcbin 1.22 refuses a change of a transceiver's direction ("not
+ * implemented"), and a hold is one. It is given the re-offer with the
+ * directions it negotiated before; the answer that goes to the far end
+ * has the right ones (RFC 3264: sendonly is answered recvonly, inactive
+ * inactive). Our media keeps flowing to the gateway meanwhile. */
+static const gchar *const directions[] = { "sendrecv", "sendonly",
+  "recvonly", "inactive", NULL
+};
+
+static const gchar *
+media_direction (const GstSDPMedia * m)
+{
+  guint i;
+
+  for (i = 0; directions[i]; i++)
+    if (wtsp_sdp_media_has_attribute (m, directions[i]))
+      return directions[i];
+  return "sendrecv";
+}
+
+static void
+media_set_direction (GstSDPMedia * m, const gchar * direction)
+{
+  guint a;
+
+  for (a = 0; a < gst_sdp_media_attributes_len (m); a++) {
+    if (g_strv_contains (directions, gst_sdp_media_get_attribute (m, a)->key)) {
+      gst_sdp_media_remove_attribute (m, a);
+      break;
+    }
+  }
+  gst_sdp_media_add_attribute (m, direction, NULL);
+}
+
+/* The answer's direction for an offer's */
+static const gchar *
+answer_direction (const gchar * offer, const gchar * ours)
+{
+  if (g_str_equal (offer, "inactive") || g_str_equal (ours, "inactive"))
+    return "inactive";
+  if (g_str_equal (offer, "sendonly"))
+    return g_str_equal (ours, "sendonly") ? "inactive" : "recvonly";
+  if (g_str_equal (offer, "recvonly"))
+    return g_str_equal (ours, "recvonly") ? "inactive" : "sendonly";
+  return ours;
+}
+
+/* @offer with each m-line's direction as in @before (the remote
+ * description webrtcbin has) */
+static GstSDPMessage *
+mask_directions (GstSDPMessage * offer, const GstSDPMessage * before)
+{
+  GstSDPMessage *masked;
+  guint i;
+
+  gst_sdp_message_copy (offer, &masked);
+  for (i = 0; before && i < gst_sdp_message_medias_len (masked)
+      && i < gst_sdp_message_medias_len (before); i++) {
+    GstSDPMedia *m = (GstSDPMedia *) gst_sdp_message_get_media (masked, i);
+    const gchar *was = media_direction (gst_sdp_message_get_media (before, i));
+
+    if (!g_str_equal (media_direction (m), was))
+      media_set_direction (m, was);
+  }
+  return masked;
+}
+
+/* What goes to the far end: @answer with the directions @offer asks */
+static GstWebRTCSessionDescription *
+unmask_directions (GstWebRTCSessionDescription * answer,
+    const GstSDPMessage * offer)
+{
+  GstSDPMessage *sdp;
+  guint i;
+
+  gst_sdp_message_copy (answer->sdp, &sdp);
+  for (i = 0; offer && i < gst_sdp_message_medias_len (sdp)
+      && i < gst_sdp_message_medias_len (offer); i++) {
+    GstSDPMedia *m = (GstSDPMedia *) gst_sdp_message_get_media (sdp, i);
+    const gchar *want = answer_direction (media_direction
+        (gst_sdp_message_get_media (offer, i)), media_direction (m));
+
+    if (gst_sdp_media_get_port (m) != 0
+        && !g_str_equal (media_direction (m), want))
+      media_set_direction (m, want);
+  }
+  return gst_webrtc_session_description_new (answer->type, sdp);
+}
+
+static void
+reanswer_created (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
+{
+  GstStructure *reply = data;
+  GstWebRTCSessionDescription *answer = NULL, *sent;
+
+  if (reply)
+    gst_structure_get (reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
+        &answer, NULL);
+  if (answer == NULL) {
+    webrtc_call_call_give_up (call, 488,
+        "webrtcbin made no answer to the far end's new offer");
+    return;
+  }
+  if (wtsp_sdp_clean_rejected (answer->sdp))
+    GST_DEBUG_OBJECT (call, "the offer's lines taken out of rejected m-lines");
+  sent = unmask_directions (answer, call->remote_sdp);
+  send_jsep_request (call, "update", sent, NULL);
+  gst_webrtc_session_description_free (sent);
+  set_local (call, answer, renegotiated);
+  gst_webrtc_session_description_free (answer);
+}
+
+static void
+reoffer_set (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
+{
+  GstPromise *promise = webrtc_promise (call, reanswer_created);
+
+  g_signal_emit_by_name (call->webrtc, "create-answer", NULL, promise);
+  gst_promise_unref (promise);
+}
+
+/* The transport of @sdp: ICE credentials and DTLS fingerprint of its
+ * first m-line that has them, or the session's */
+static gchar *
+transport_of (const GstSDPMessage * sdp)
+{
+  static const gchar *const keys[] = { "ice-ufrag", "ice-pwd",
+    "fingerprint"
+  };
+  GString *out = g_string_new (NULL);
+  guint k, i;
+
+  for (k = 0; k < G_N_ELEMENTS (keys); k++) {
+    const gchar *v = gst_sdp_message_get_attribute_val (sdp, keys[k]);
+
+    for (i = 0; v == NULL && i < gst_sdp_message_medias_len (sdp); i++)
+      v = gst_sdp_media_get_attribute_val (gst_sdp_message_get_media (sdp,
+              i), keys[k]);
+    g_string_append_printf (out, "%s=%s;", keys[k], GST_STR_NULL (v));
+  }
+  return g_string_free (out, FALSE);
+}
+
+/* Whether @offer changes nothing but directions: the same m-lines, media
+ * and payload types, ICE credentials and fingerprint as @before (a hold
+ * or a resume, the usual re-INVITE) */
+static gboolean
+only_directions_change (const GstSDPMessage * offer,
+    const GstSDPMessage * before)
+{
+  gchar *a, *b;
+  gboolean same;
+  guint i, f;
+
+  if (before == NULL || gst_sdp_message_medias_len (offer)
+      != gst_sdp_message_medias_len (before))
+    return FALSE;
+  for (i = 0; i < gst_sdp_message_medias_len (offer); i++) {
+    const GstSDPMedia *o = gst_sdp_message_get_media (offer, i);
+    const GstSDPMedia *p = gst_sdp_message_get_media (before, i);
+
+    if (g_strcmp0 (gst_sdp_media_get_media (o), gst_sdp_media_get_media (p))
+        || g_strcmp0 (gst_sdp_media_get_attribute_val (o, "mid"),
+            gst_sdp_media_get_attribute_val (p, "mid")))
+      return FALSE;
+    if (wtsp_sdp_media_rejected (p))
+      continue;
+    if (gst_sdp_media_formats_len (o) != gst_sdp_media_formats_len (p))
+      return FALSE;
+    for (f = 0; f < gst_sdp_media_formats_len (o); f++)
+      if (g_strcmp0 (gst_sdp_media_get_format (o, f),
+              gst_sdp_media_get_format (p, f)))
+        return FALSE;
+  }
+  a = transport_of (offer);
+  b = transport_of (before);
+  same = g_str_equal (a, b);
+  g_free (a);
+  g_free (b);
+  return same;
+}
+
+/* Our answer to a direction-only re-offer, made from what was negotiated
+ * (@local, our description, and @before, theirs): webrtcbin 1.22 can
+ * change neither a transceiver's direction nor keep its DTLS role when it
+ * answers a re-offer (it answers setup:active again), so it is not asked.
+ * Rejected m-lines stay rejected, the DTLS role stays, each direction is
+ * the answer to the offer's. */
+static GstWebRTCSessionDescription *
+reanswer_directions (const GstSDPMessage * local, const GstSDPMessage * before,
+    const GstSDPMessage * offer)
+{
+  const GstSDPOrigin *o = gst_sdp_message_get_origin (local);
+  GstSDPMessage *sdp;
+  GString *bundle = g_string_new ("BUNDLE");
+  gchar *version;
+  guint i;
+
+  gst_sdp_message_copy (local, &sdp);
+  version = g_strdup_printf ("%" G_GUINT64_FORMAT,
+      g_ascii_strtoull (o->sess_version, NULL, 10) + 1);
+  gst_sdp_message_set_origin (sdp, o->username, o->sess_id, version,
+      o->nettype, o->addrtype, o->addr);
+  g_free (version);
+  for (i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    GstSDPMedia *m = (GstSDPMedia *) gst_sdp_message_get_media (sdp, i);
+    const GstSDPMedia *theirs = gst_sdp_message_get_media (before, i);
+    const GstSDPMedia *now = gst_sdp_message_get_media (offer, i);
+    const gchar *setup = gst_sdp_media_get_attribute_val (m, "setup");
+    guint a;
+
+    if (wtsp_sdp_media_rejected (theirs) || wtsp_sdp_media_rejected (now)
+        || wtsp_sdp_media_rejected (m)) {
+      gst_sdp_media_set_port_info (m, 0, 0);
+      continue;
+    }
+    g_string_append_printf (bundle, " %s",
+        gst_sdp_media_get_attribute_val (m, "mid"));
+    media_set_direction (m, answer_direction (media_direction (now),
+            media_direction (m)));
+    /* we offered actpass: our role is the opposite of their answer's */
+    if (g_strcmp0 (setup, "actpass") == 0) {
+      const gchar *their = gst_sdp_media_get_attribute_val (theirs, "setup");
+
+      for (a = 0; a < gst_sdp_media_attributes_len (m); a++) {
+        if (g_str_equal (gst_sdp_media_get_attribute (m, a)->key, "setup")) {
+          GstSDPAttribute attr = { 0, };
+
+          gst_sdp_attribute_set (&attr, "setup",
+              g_strcmp0 (their, "passive") == 0 ? "active" : "passive");
+          gst_sdp_media_replace_attribute (m, a, &attr);
+          break;
+        }
+      }
+    }
+  }
+  for (i = 0; i < gst_sdp_message_attributes_len (sdp); i++) {
+    if (g_str_equal (gst_sdp_message_get_attribute (sdp, i)->key, "group")) {
+      GstSDPAttribute attr = { 0, };
+
+      gst_sdp_attribute_set (&attr, "group", bundle->str);
+      gst_sdp_message_replace_attribute (sdp, i, &attr);
+      break;
+    }
+  }
+  g_string_free (bundle, TRUE);
+  return gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
+}
+
+static void
+renegotiate (WebrtcCallCall * call, const gchar * sdp_text)
+{
+  GstWebRTCSessionDescription *local = NULL, *remote = NULL;
+  GstSDPMessage *offer = NULL, *masked;
+
+  if (gst_sdp_message_new_from_text (sdp_text, &offer) != GST_SDP_OK
+      || gst_sdp_message_medias_len (offer) == 0) {
+    if (offer)
+      gst_sdp_message_free (offer);
+    GST_ELEMENT_WARNING (call->bin, STREAM, FAILED,
+        ("The far end's new offer for call %s has no usable SDP: ignored, "
+            "the call keeps its media", call->call_id), (NULL));
+    return;
+  }
+  wtsp_sdp_fingerprint_to_media (offer);
+  g_object_get (call->webrtc, "current-local-description", &local,
+      "current-remote-description", &remote, NULL);
+  if (local && remote && only_directions_change (offer, remote->sdp)) {
+    GstWebRTCSessionDescription *answer =
+        reanswer_directions (local->sdp, remote->sdp, offer);
+
+    GST_INFO_OBJECT (call, "the far end changes directions only: answered "
+        "from what was negotiated");
+    send_jsep_request (call, "update", answer, NULL);
+    gst_webrtc_session_description_free (answer);
+    gst_webrtc_session_description_free (local);
+    gst_webrtc_session_description_free (remote);
+    gst_sdp_message_free (call->remote_sdp);
+    call->remote_sdp = offer;
+    renegotiated (call->bin, call, NULL);
+    return;
+  }
+  if (local)
+    gst_webrtc_session_description_free (local);
+  if (remote)
+    gst_webrtc_session_description_free (remote);
+
+  GST_INFO_OBJECT (call, "the far end renegotiates (%u m-lines)",
+      gst_sdp_message_medias_len (offer));
+  masked = mask_directions (offer, call->remote_sdp);
+  set_remote (call, GST_WEBRTC_SDP_TYPE_OFFER, masked, reoffer_set);
+  gst_sdp_message_free (masked);
+  /* what the far end asked, for the answer and the held state */
+  gst_sdp_message_free (call->remote_sdp);
+  call->remote_sdp = offer;
+}
+
 void
 webrtc_call_negotiation_reoffer (WebrtcCallCall * call, WtspMessage * msg)
 {
@@ -659,11 +1033,12 @@ webrtc_call_negotiation_reoffer (WebrtcCallCall * call, WtspMessage * msg)
     return;
   }
   if (call->answered) {
-    /* FIXME: renegotiating a running call needs webrtcbin >= 1.24 to be
-     * reliable; the call goes on with the media it has */
-    GST_ELEMENT_WARNING (call->bin, STREAM, FAILED,
-        ("The far end renegotiated call %s: not supported, the call keeps "
-            "its current media", call->call_id), (NULL));
+    if (call->webrtc && call->remote_set)
+      renegotiate (call, sdp);
+    else
+      GST_ELEMENT_WARNING (call->bin, STREAM, FAILED,
+          ("The far end re-offered call %s before its first negotiation "
+              "was done: ignored", call->call_id), (NULL));
     return;
   }
 

@@ -195,6 +195,7 @@ const gchar *webrtc_call_state_nick (GstWebrtcCallState state);
 WebrtcCallCall *webrtc_call_call_new (GstWebrtcCall * bin, gint line,
     const gchar * call_id);
 gboolean webrtc_call_call_is_ending (WebrtcCallCall * call);
+GstWebrtcCallState webrtc_call_call_get_state (WebrtcCallCall * call);
 void webrtc_call_call_post_state (WebrtcCallCall * call,
     GstWebrtcCallState state, gint code, const gchar * reason);
 void webrtc_call_call_end (WebrtcCallCall * call, gint code,

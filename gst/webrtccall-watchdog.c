@@ -80,7 +80,8 @@ watchdog_tick (gpointer data)
 
     /* on hold, or not sent to us: silence is expected; it counts from
      * when that ends */
-    if (state == GST_WEBRTC_CALL_STATE_HOLDING || expected[i] == 0) {
+    if (state == GST_WEBRTC_CALL_STATE_HOLDING
+        || state == GST_WEBRTC_CALL_STATE_HELD || expected[i] == 0) {
       f->last_us = now;
       f->seen = n;
       continue;

@@ -53,6 +53,98 @@ wtsp_sdp_media_rejected (const GstSDPMedia * media)
 }
 
 /**
+ * wtsp_sdp_fingerprint_to_media:
+ * @sdp: an SDP
+ *
+ * Moves a session-level a=fingerprint into every m-line that has none, as
+ * webrtcbin 1.22 reads it only there (Janus' re-offers put it at session
+ * level).
+ *
+ * Returns: whether @sdp was changed
+ */
+gboolean
+wtsp_sdp_fingerprint_to_media (GstSDPMessage * sdp)
+{
+  const gchar *value;
+  gchar *fingerprint;
+  guint i, a;
+
+  g_return_val_if_fail (sdp != NULL, FALSE);
+
+  value = gst_sdp_message_get_attribute_val (sdp, "fingerprint");
+  if (value == NULL)
+    return FALSE;
+  fingerprint = g_strdup (value);
+  for (a = 0; a < gst_sdp_message_attributes_len (sdp); a++) {
+    if (g_strcmp0 (gst_sdp_message_get_attribute (sdp, a)->key,
+            "fingerprint") == 0) {
+      gst_sdp_message_remove_attribute (sdp, a);
+      break;
+    }
+  }
+  for (i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    GstSDPMedia *m = (GstSDPMedia *) gst_sdp_message_get_media (sdp, i);
+
+    if (!wtsp_sdp_media_has_attribute (m, "fingerprint"))
+      gst_sdp_media_add_attribute (m, "fingerprint", fingerprint);
+  }
+  g_free (fingerprint);
+  return TRUE;
+}
+
+/**
+ * wtsp_sdp_clean_rejected:
+ * @sdp: an answer made by webrtcbin
+ *
+ * webrtcbin 1.22 answers an m-line it rejects with a copy of the offer's,
+ * the offerer's DTLS fingerprint, candidates and ssrcs included, and its
+ * own check then refuses that answer: every m-line must carry the same
+ * fingerprint ("Fingerprint in media 1 differs from previous
+ * fingerprint", or "No fingerprint lines in sdp for media 0" when the
+ * offer had it at session level). The rejected m-lines lose the offer's
+ * lines and get the answer's own fingerprint.
+ *
+ * Returns: whether @sdp was changed
+ */
+gboolean
+wtsp_sdp_clean_rejected (GstSDPMessage * sdp)
+{
+  static const gchar *const foreign[] = { "fingerprint", "candidate",
+    "end-of-candidates", "ssrc", "msid", NULL
+  };
+  const gchar *own = NULL;
+  gboolean changed = FALSE;
+  guint i;
+
+  g_return_val_if_fail (sdp != NULL, FALSE);
+
+  for (i = 0; own == NULL && i < gst_sdp_message_medias_len (sdp); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+
+    if (!wtsp_sdp_media_rejected (m))
+      own = gst_sdp_media_get_attribute_val (m, "fingerprint");
+  }
+  for (i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    GstSDPMedia *m = (GstSDPMedia *) gst_sdp_message_get_media (sdp, i);
+    guint a = 0;
+
+    if (!wtsp_sdp_media_rejected (m))
+      continue;
+    while (a < gst_sdp_media_attributes_len (m)) {
+      if (g_strv_contains (foreign, gst_sdp_media_get_attribute (m, a)->key)) {
+        gst_sdp_media_remove_attribute (m, a);
+        changed = TRUE;
+      } else {
+        a++;
+      }
+    }
+    if (own)
+      gst_sdp_media_add_attribute (m, "fingerprint", own);
+  }
+  return changed;
+}
+
+/**
  * wtsp_sdp_mline_for_mid:
  * @sdp: (nullable): an SDP
  * @mid: (nullable): a media id

@@ -20,6 +20,8 @@ G_BEGIN_DECLS
 gboolean wtsp_sdp_media_has_attribute (const GstSDPMedia * media,
     const gchar * key);
 gboolean wtsp_sdp_media_rejected (const GstSDPMedia * media);
+gboolean wtsp_sdp_fingerprint_to_media (GstSDPMessage * sdp);
+gboolean wtsp_sdp_clean_rejected (GstSDPMessage * sdp);
 
 gint wtsp_sdp_mline_for_mid (const GstSDPMessage * sdp, const gchar * mid);
 const gchar *wtsp_sdp_mid_for_mline (const GstSDPMessage * sdp, guint mline);

@@ -236,6 +236,104 @@ GST_START_TEST (test_random_id)
 
 GST_END_TEST;
 
+/* A rejected m-line of webrtcbin's answer with the offerer's lines in it,
+ * and the answer's own fingerprint on the other */
+#define ANSWER_SDP \
+  "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n" \
+  "m=video 0 UDP/TLS/RTP/SAVPF 0\r\nc=IN IP4 10.0.0.1\r\na=mid:v0\r\n" \
+  "a=ssrc:1 cname:janus\r\na=candidate:1 1 udp 1 10.0.0.1 3 typ host\r\n" \
+  "a=end-of-candidates\r\na=fingerprint:sha-256 AA\r\n" \
+  "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:a1\r\n" \
+  "a=rtpmap:111 OPUS/48000/2\r\na=recvonly\r\na=fingerprint:sha-256 BB\r\n"
+
+GST_START_TEST (test_clean_rejected)
+{
+  GstSDPMessage *sdp;
+  const GstSDPMedia *v, *a;
+
+  fail_unless_equals_int (gst_sdp_message_new_from_text (ANSWER_SDP, &sdp),
+      GST_SDP_OK);
+  fail_unless (wtsp_sdp_clean_rejected (sdp));
+  v = gst_sdp_message_get_media (sdp, 0);
+  a = gst_sdp_message_get_media (sdp, 1);
+  /* the offerer's lines gone, our fingerprint in their place */
+  fail_if (wtsp_sdp_media_has_attribute (v, "ssrc"));
+  fail_if (wtsp_sdp_media_has_attribute (v, "candidate"));
+  fail_if (wtsp_sdp_media_has_attribute (v, "end-of-candidates"));
+  fail_unless_equals_string (gst_sdp_media_get_attribute_val (v,
+          "fingerprint"), "sha-256 BB");
+  fail_unless_equals_string (gst_sdp_media_get_attribute_val (v, "mid"),
+      "v0");
+  /* the m-line in use untouched */
+  fail_unless_equals_int (gst_sdp_media_attributes_len (a), 4);
+  fail_unless_equals_string (gst_sdp_media_get_attribute_val (a,
+          "fingerprint"), "sha-256 BB");
+  gst_sdp_message_free (sdp);
+
+  /* nothing rejected: nothing changes (the BUNDLE-only one is in use) */
+  {
+    /* TEST_SDP's audio and BUNDLE-only video m-lines */
+    gchar *two = g_strndup (TEST_SDP,
+        strstr (TEST_SDP, "m=video 0 UDP/TLS/RTP/SAVPF 97") - TEST_SDP);
+
+    fail_unless_equals_int (gst_sdp_message_new_from_text (two, &sdp),
+        GST_SDP_OK);
+    fail_unless_equals_int (gst_sdp_message_medias_len (sdp), 2);
+    fail_if (wtsp_sdp_clean_rejected (sdp));
+    gst_sdp_message_free (sdp);
+    g_free (two);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_fingerprint_to_media)
+{
+  static const struct
+  {
+    const gchar *session;       /* a=fingerprint at session level */
+    const gchar *media[2];      /* and in each m-line */
+    gboolean changed;
+    const gchar *after[2];
+  } rows[] = {
+    {"sha-256 AA", {NULL, NULL}, TRUE, {"sha-256 AA", "sha-256 AA"}},
+    {"sha-256 AA", {"sha-256 CC", NULL}, TRUE, {"sha-256 CC", "sha-256 AA"}},
+    {NULL, {"sha-256 CC", NULL}, FALSE, {"sha-256 CC", NULL}},
+    {NULL, {NULL, NULL}, FALSE, {NULL, NULL}},
+  };
+  guint r, i;
+
+  for (r = 0; r < G_N_ELEMENTS (rows); r++) {
+    GString *text = g_string_new ("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\n"
+        "s=-\r\nt=0 0\r\n");
+    GstSDPMessage *sdp;
+
+    if (rows[r].session)
+      g_string_append_printf (text, "a=fingerprint:%s\r\n", rows[r].session);
+    for (i = 0; i < 2; i++) {
+      g_string_append_printf (text, "m=audio 9 RTP/SAVPF 111\r\na=mid:%u\r\n",
+          i);
+      if (rows[r].media[i])
+        g_string_append_printf (text, "a=fingerprint:%s\r\n",
+            rows[r].media[i]);
+    }
+    fail_unless_equals_int (gst_sdp_message_new_from_text (text->str, &sdp),
+        GST_SDP_OK);
+    fail_unless_equals_int (wtsp_sdp_fingerprint_to_media (sdp),
+        rows[r].changed);
+    fail_unless (gst_sdp_message_get_attribute_val (sdp, "fingerprint")
+        == NULL, "row %u: the session's fingerprint is still there", r);
+    for (i = 0; i < 2; i++)
+      fail_unless_equals_string (gst_sdp_media_get_attribute_val
+          (gst_sdp_message_get_media (sdp, i), "fingerprint"),
+          rows[r].after[i]);
+    gst_sdp_message_free (sdp);
+    g_string_free (text, TRUE);
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 sdp_suite (void)
 {
@@ -248,6 +346,8 @@ sdp_suite (void)
   tcase_add_test (tc, test_mids);
   tcase_add_test (tc, test_candidate_mline);
   tcase_add_test (tc, test_random_id);
+  tcase_add_test (tc, test_clean_rejected);
+  tcase_add_test (tc, test_fingerprint_to_media);
   return s;
 }
 

@@ -6,6 +6,7 @@
         [--hangup-after-ringing S] [--expect-code N] [--no-connect]
         [--watch-registration] [--timeout S] [--min-buffers N]
         [--min-rms DB] [--freq HZ] [--send-freq HZ]
+        [--far-end-hold HOST:PORT | --far-end-transfer HOST:PORT URI]
     janus-call.py answer --server URL --token-file FILE
         [--dial-from HOST:PORT URI] [--expect-caller NAME] (and the above
         but --number and --watch-registration)
@@ -32,6 +33,13 @@ come within --duration + 15 s of connected). It passes if the call
 connected, ended with code --expect-code (200), and the audio was there:
 at least --min-buffers buffers, a median rms above --min-rms dB, and
 (with --freq) a tone within 15 % of --freq Hz.
+
+--far-end-hold HOST:PORT: 1 s after connected baresip holds the call
+(ctrl_tcp "hold": a re-INVITE); the bin must post "held" within 5 s;
+1.5 s later baresip resumes and the bin must post "connected" within 5 s.
+--far-end-transfer HOST:PORT URI: 1 s after connected baresip transfers
+us to URI (a REFER); the bin must post webrtccall-transfer with refer-to
+URI and a refer-id within 5 s. Either way the call goes on to the hangup.
 
 A call that must not connect (--no-connect): it passes if the call ended
 before "connected" with code --expect-code (486, 404, 603...). With
@@ -327,6 +335,10 @@ class Call:
         self.failure = None
         self.hangup_sent = False
         self.dialed = False
+        self.hold_asked_at = self.held_at = None
+        self.resume_asked_at = self.resumed_at = None
+        self.transfer_asked_at = None
+        self.transfer = None      # the webrtccall-transfer's fields
 
         props = [f"location={args.server}", f"token-file={args.token_file}"]
         if force:
@@ -418,10 +430,67 @@ class Call:
             s = msg.get_structure()
             if s.get_name() == "webrtccall-state":
                 self.on_state(s)
+            elif s.get_name() == "webrtccall-transfer":
+                self.transfer = {s.nth_field_name(i): str(s.get_value(
+                    s.nth_field_name(i))) for i in range(s.n_fields())}
+                print(f"transfer at {self.now():.3f} s {self.transfer}",
+                      flush=True)
+                if self.transfer_asked_at is not None:
+                    self.transfer["after"] = self.now() - \
+                        self.transfer_asked_at
             elif s.get_name() == "level" and self.connected_at is not None:
                 rms = max(s.get_value("rms"))
                 peak = max(s.get_value("peak"))
                 self.levels.append((rms, peak))
+
+    def ask_baresip(self, addr, command, params=""):
+        """A ctrl_tcp command to baresip, off the main loop; a failure to
+        reach it fails the run."""
+        def ask():
+            try:
+                r = baresip_command(addr, command, params)
+                print(f"baresip {command} {params} -> {r.strip()[:200]}",
+                      flush=True)
+            except OSError as e:
+                self.GLib.idle_add(self.fail, f"could not ask baresip "
+                                   f"({addr}) to {command} {params}: {e}")
+        print(f"asking baresip to {command} {params} at {self.now():.3f} s",
+              flush=True)
+        threading.Thread(target=ask, daemon=True).start()
+
+    def far_end_step(self):
+        """--far-end-hold: hold, then resume; --far-end-transfer: a REFER.
+        Each step waits for what the bin must post, 5 s at most."""
+        a = self.args
+        if self.ended is not None:
+            return False
+        if a.far_end_hold:
+            if self.held_at is None and self.hold_asked_at is None:
+                self.hold_asked_at = self.now()
+                self.ask_baresip(a.far_end_hold, "hold")
+                self.GLib.timeout_add(5000, self.expect_step, "held")
+            elif self.held_at is not None and self.resume_asked_at is None:
+                self.resume_asked_at = self.now()
+                self.ask_baresip(a.far_end_hold, "resume")
+                self.GLib.timeout_add(5000, self.expect_step, "resumed")
+        elif a.far_end_transfer and self.transfer_asked_at is None:
+            self.transfer_asked_at = self.now()
+            addr, uri = a.far_end_transfer
+            self.ask_baresip(addr, "transfer", uri)
+            self.GLib.timeout_add(5000, self.expect_step, "transfer")
+        return False
+
+    def expect_step(self, what):
+        seen = {"held": self.held_at, "resumed": self.resumed_at,
+                "transfer": self.transfer}[what]
+        if seen is None and self.ended is None:
+            self.fail({"held": "no webrtccall-state held within 5 s of "
+                       "baresip's hold",
+                       "resumed": "no webrtccall-state connected within 5 s "
+                       "of baresip's resume",
+                       "transfer": "no webrtccall-transfer message within 5 s"
+                       " of baresip's transfer"}[what])
+        return False
 
     def on_ready(self):
         """The bin is ready (its first "registered" state)."""
@@ -429,20 +498,7 @@ class Call:
         if self.mode == "answer":
             print("ready", flush=True)
             if a.dial_from:
-                addr, uri = a.dial_from
-
-                def ask():
-                    try:
-                        r = baresip_command(addr, "dial", uri)
-                        print(f"baresip dial {uri} -> {r.strip()[:200]}",
-                              flush=True)
-                    except OSError as e:
-                        self.GLib.idle_add(self.fail, f"could not ask "
-                                           f"baresip ({addr}) to dial {uri}:"
-                                           f" {e}")
-                print(f"asking baresip to dial {uri} at {self.now():.3f} s",
-                      flush=True)
-                threading.Thread(target=ask, daemon=True).start()
+                self.ask_baresip(a.dial_from[0], "dial", a.dial_from[1])
         elif self.mode == "dial" and not self.dialed:
             self.dialed = True
             print(f"dialling {a.dial} at {self.now():.3f} s", flush=True)
@@ -471,8 +527,17 @@ class Call:
             if getattr(a, "hangup_after_ringing", None) is not None:
                 self.GLib.timeout_add(int(a.hangup_after_ringing * 1000),
                                       self.hang_up)
+        elif state == "held" and self.held_at is None:
+            self.held_at = self.now()
+            self.GLib.timeout_add(1500, self.far_end_step)
+        elif state == "connected" and self.held_at is not None and \
+                self.resumed_at is None:
+            self.resumed_at = self.now()
         elif state == "connected" and self.connected_at is None:
             self.connected_at = self.now()
+            if getattr(a, "far_end_hold", None) or \
+                    getattr(a, "far_end_transfer", None):
+                self.GLib.timeout_add(1000, self.far_end_step)
             if self.mode == "dial":
                 self.GLib.timeout_add(1000, self.hang_up)
             elif a.far_end_ends:
@@ -494,18 +559,7 @@ class Call:
             return False
         self.hangup_sent = True
         if getattr(self.args, "far_end_hangup", None):
-            addr = self.args.far_end_hangup
-
-            def ask():
-                try:
-                    r = baresip_command(addr, "hangup")
-                    print(f"baresip hangup -> {r.strip()[:200]}", flush=True)
-                except OSError as e:
-                    self.GLib.idle_add(self.fail, f"could not ask baresip "
-                                       f"({addr}) to hang up: {e}")
-            print(f"asking baresip to hang up at {self.now():.3f} s",
-                  flush=True)
-            threading.Thread(target=ask, daemon=True).start()
+            self.ask_baresip(self.args.far_end_hangup, "hangup")
         else:
             print(f"hanging up at {self.now():.3f} s", flush=True)
             self.call.emit("hangup")
@@ -656,6 +710,33 @@ class Call:
             if a.freq and not tone_ok(freq, a.freq):
                 failures.append(f"heard a tone of ~{freq:.0f} Hz, expected "
                                 f"{a.freq} Hz")
+        if getattr(a, "far_end_hold", None):
+            if self.held_at is None:
+                failures.append("never held (no webrtccall-state held after "
+                                "baresip's hold)")
+            elif self.resumed_at is None:
+                failures.append("never resumed (no webrtccall-state "
+                                "connected after baresip's resume)")
+            else:
+                figures += (f"; held {(self.held_at - self.hold_asked_at) * 1000:.0f}"
+                            f" ms after baresip's hold, connected again "
+                            f"{(self.resumed_at - self.resume_asked_at) * 1000:.0f}"
+                            " ms after its resume")
+        if getattr(a, "far_end_transfer", None):
+            want = a.far_end_transfer[1]
+            if self.transfer is None:
+                failures.append("no webrtccall-transfer message")
+            else:
+                t = self.transfer
+                figures += (f"; transfer {t.get('after', 0) * 1000:.0f} ms "
+                            f"after baresip's: refer-to {t.get('refer-to')}, "
+                            f"referred-by {t.get('referred-by')}, refer-id "
+                            f"{t.get('refer-id')}")
+                if want not in (t.get("refer-to") or ""):
+                    failures.append(f"the transfer's refer-to is "
+                                    f"{t.get('refer-to')!r}, expected {want}")
+                if not t.get("refer-id") or t.get("refer-id") == "(null)":
+                    failures.append("the transfer has no refer-id")
         if self.mode == "answer" and a.expect_caller and self.incoming and \
                 self.incoming.get("caller") != a.expect_caller:
             failures.append(f"incoming caller {self.incoming.get('caller')!r}"
@@ -743,6 +824,13 @@ def main():
                        help="the ended code the call must have")
         c.add_argument("--no-connect", action="store_true",
                        help="the call must end before connected")
+        c.add_argument("--far-end-hold", metavar="HOST:PORT",
+                       help="baresip holds 1 s after connected, resumes "
+                       "1.5 s after held")
+        c.add_argument("--far-end-transfer", nargs=2,
+                       metavar=("HOST:PORT", "URI"),
+                       help="baresip transfers us to URI 1 s after "
+                       "connected")
         c.add_argument("--min-buffers", type=int, default=50)
         c.add_argument("--min-rms", type=float, default=-50)
         c.add_argument("--freq", type=int, default=0,

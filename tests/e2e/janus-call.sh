@@ -62,11 +62,22 @@
 #                                ended 200
 #   sip-callee-busy              alice calls the sipp UAS through kamailio
 #   sip-callee-not-found         (number sip:sipp@10.99.0.1:5070), which
-#   sip-callee-declines          answers 486 / 404 / 603 after a 180:
-#                                ended with that code, never connected
+#   sip-callee-declines          answers 486 / 404 / 603 / 480 / 408 after
+#   sip-callee-unavailable       a 180: ended with that code, never
+#   sip-callee-timeout           connected (480 and 408: no answer)
 #   sip-callee-rings-we-cancel   it rings (180) and never answers; we hang
 #                                up 1 s after ringing: a CANCEL, sipp's
 #                                487, ended 487
+#   sip-baresip-holds            alice calls bob; 1 s after connected
+#                                baresip holds (a re-INVITE, a=sendonly):
+#                                the bin gets updating_call, answers with
+#                                update, posts "held"; 1.5 s later baresip
+#                                resumes: "connected" again; we hang up 200
+#   sip-baresip-transfers        alice calls bob; baresip transfers us to
+#                                sip:carol@10.99.0.1 (a REFER): the bin
+#                                posts webrtccall-transfer with that
+#                                refer-to, bob as referred-by and a
+#                                refer-id; the call goes on; we hang up
 # The cases through kamailio are skipped when kamailio is not installed,
 # those with sipp when sipp is not (apt-get install kamailio sip-tester).
 #
@@ -97,7 +108,8 @@ CALLER="$HERE/janus-call.py"
 ALL_CASES="sip-register sip-register-wrong-secret sip-call-hangup-by-us
 sip-call-hangup-by-baresip sip-incoming-from-baresip sip-incoming-without-sdp
 sip-callee-busy sip-callee-not-found sip-callee-declines
-sip-callee-rings-we-cancel"
+sip-callee-unavailable sip-callee-timeout sip-callee-rings-we-cancel
+sip-baresip-holds sip-baresip-transfers"
 # shellcheck disable=SC2048,SC2116 # one word per case
 cases=$(echo ${*:-$ALL_CASES})
 
@@ -779,7 +791,14 @@ for c in $cases; do
     sip-callee-busy)            case_callee "$c" 486 "Busy Here" 486 ;;
     sip-callee-not-found)       case_callee "$c" 404 "Not Found" 404 ;;
     sip-callee-declines)        case_callee "$c" 603 "Decline" 603 ;;
+    # no answer: what a registrar or phone says after ringing out
+    sip-callee-unavailable)     case_callee "$c" 480 "Temporarily Unavailable" 480 ;;
+    sip-callee-timeout)         case_callee "$c" 408 "Request Timeout" 408 ;;
     sip-callee-rings-we-cancel) case_callee "$c" 487 "" 487 ;;
+    sip-baresip-holds)          case_call_bob "$c" --far-end-hold "$CTRL" \
+                                  --duration 8 ;;
+    sip-baresip-transfers)      case_call_bob "$c" --far-end-transfer "$CTRL" \
+                                  "sip:carol@$IP" ;;
     *) echo "FAIL $c: unknown case"; failed=$((failed + 1)) ;;
   esac
 done

@@ -800,6 +800,8 @@ handle_outgoing_call (Client * client, WtspMessage * req, JanusLine * line)
   body = body_new ("call");
   json_object_set_string_member (body, "uri", uri);
   json_object_set_string_member (body, "call_id", req->call_id);
+  /* re-INVITEs (hold, resume...) go to the client as updating_call */
+  json_object_set_boolean_member (body, "autoaccept_reinvites", FALSE);
   line_request (client, req, line, body, jsep);
   g_free (uri);
 }
@@ -818,6 +820,7 @@ handle_call_request (Client * client, WtspMessage * req, JanusLine * line)
   leg_log (leg, req->object);
   if (g_str_equal (req->type, "accept")) {
     body = body_new ("accept");
+    json_object_set_boolean_member (body, "autoaccept_reinvites", FALSE);
   } else if (g_str_equal (req->type, "decline")) {
     body = body_new ("decline");
     json_object_set_int_member (body, "code", wtsp_message_get_int (req,
@@ -1012,10 +1015,16 @@ handle_plugin_event (JanusLine * line, JsonObject * reply,
 
   if (g_str_equal (event, "transfer")) {
     out = line_event_new (line, leg, "transfer");
-    for (i = 0; i < 3; i++) {
-      static const gchar *const fields[] = { "refer_id", "refer_to",
-        "referred_by"
-      };
+    /* an integer in Janus, a string in WTSP (outgoing_call's refer_id) */
+    if (json_object_has_member (result, "refer_id")) {
+      gchar *id = g_strdup_printf ("%" G_GINT64_FORMAT,
+          json_object_get_int_member (result, "refer_id"));
+
+      json_object_set_string_member (out, "refer_id", id);
+      g_free (id);
+    }
+    for (i = 0; i < 2; i++) {
+      static const gchar *const fields[] = { "refer_to", "referred_by" };
       JsonNode *node = json_object_get_member (result, fields[i]);
 
       if (node)
