@@ -279,8 +279,8 @@ task_run (gpointer data)
 }
 
 static gboolean
-task_attach (GstWebrtcCall * self, GSourceFunc func, gpointer data,
-    GDestroyNotify notify)
+task_attach (GstWebrtcCall * self, guint delay_ms, GSourceFunc func,
+    gpointer data, GDestroyNotify notify)
 {
   GMainContext *context = NULL;
   GSource *source;
@@ -294,7 +294,7 @@ task_attach (GstWebrtcCall * self, GSourceFunc func, gpointer data,
       notify (data);
     return FALSE;
   }
-  source = g_idle_source_new ();
+  source = delay_ms ? g_timeout_source_new (delay_ms) : g_idle_source_new ();
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_callback (source, func, data, notify);
   g_source_attach (source, context);
@@ -304,8 +304,9 @@ task_attach (GstWebrtcCall * self, GSourceFunc func, gpointer data,
 }
 
 static void
-enqueue (GstWebrtcCall * self, WebrtcCallCall * call, WebrtcCallTaskFunc func,
-    gpointer data, GDestroyNotify notify, gboolean surgery)
+enqueue (GstWebrtcCall * self, WebrtcCallCall * call, guint delay_ms,
+    WebrtcCallTaskFunc func, gpointer data, GDestroyNotify notify,
+    gboolean surgery)
 {
   Task *t = g_new0 (Task, 1);
 
@@ -315,7 +316,7 @@ enqueue (GstWebrtcCall * self, WebrtcCallCall * call, WebrtcCallTaskFunc func,
   t->data = data;
   t->notify = notify;
   t->surgery = surgery;
-  if (!task_attach (self, task_run, t, task_destroy))
+  if (!task_attach (self, delay_ms, task_run, t, task_destroy))
     GST_DEBUG_OBJECT (self, "no task queue: work dropped");
 }
 
@@ -330,7 +331,17 @@ void
 webrtc_call_enqueue (GstWebrtcCall * self, WebrtcCallCall * call,
     WebrtcCallTaskFunc func, gpointer data, GDestroyNotify notify)
 {
-  enqueue (self, call, func, data, notify, FALSE);
+  enqueue (self, call, 0, func, data, notify, FALSE);
+}
+
+/* Same, @delay_ms from now (a timer of the call's: dropped if the call
+ * ended first) */
+void
+webrtc_call_enqueue_later (GstWebrtcCall * self, WebrtcCallCall * call,
+    guint delay_ms, WebrtcCallTaskFunc func, gpointer data,
+    GDestroyNotify notify)
+{
+  enqueue (self, call, delay_ms, func, data, notify, FALSE);
 }
 
 /* Same, for work that adds or removes children: held back while the
@@ -339,7 +350,7 @@ void
 webrtc_call_enqueue_surgery (GstWebrtcCall * self, WebrtcCallCall * call,
     WebrtcCallTaskFunc func, gpointer data, GDestroyNotify notify)
 {
-  enqueue (self, call, func, data, notify, TRUE);
+  enqueue (self, call, 0, func, data, notify, TRUE);
 }
 
 static gpointer
@@ -379,7 +390,7 @@ tasks_stop (GstWebrtcCall * self)
 
   if (self->task_thread == NULL)
     return;
-  task_attach (self, quit_loop, self->task_loop, NULL);
+  task_attach (self, 0, quit_loop, self->task_loop, NULL);
   g_thread_join (self->task_thread);
   self->task_thread = NULL;
 
@@ -425,7 +436,7 @@ tasks_fence (GstWebrtcCall * self)
 
   g_mutex_init (&f->lock);
   g_cond_init (&f->cond);
-  if (task_attach (self, fence_reached, f, NULL)) {
+  if (task_attach (self, 0, fence_reached, f, NULL)) {
     g_mutex_lock (&f->lock);
     while (!f->done && g_cond_wait_until (&f->cond, &f->lock, deadline));
     done = f->done;
@@ -580,7 +591,7 @@ end_change (GstWebrtcCall * self)
     if (shutdown)
       task_free (t);
     else
-      task_attach (self, task_run, t, task_destroy);
+      task_attach (self, 0, task_run, t, task_destroy);
   }
   g_list_free (tasks);
 }

@@ -201,6 +201,27 @@ webrtc_call_call_decline (WebrtcCallCall * call, guint code)
   webrtc_call_send_request (call->bin, call, req);
 }
 
+/* How long a hangup waits for the server's word that the call is over (a
+ * CANCEL the far end never answers 487 gets none) */
+#define HANGUP_CONFIRM_MS 5000
+
+static void
+hangup_unconfirmed (GstWebrtcCall * self, WebrtcCallCall * call,
+    gpointer data)
+{
+  gchar *reason;
+
+  if (webrtc_call_call_get_state (call) != GST_WEBRTC_CALL_STATE_HANGINGUP)
+    return;
+  reason = g_strdup_printf ("hung up; the server did not confirm the end "
+      "of the call within %u ms", HANGUP_CONFIRM_MS);
+  GST_ELEMENT_WARNING (call->bin, RESOURCE, FAILED, ("Call %s: %s",
+          call->call_id, reason), (NULL));
+  webrtc_call_call_end (call, call->answered || !call->outgoing ? 200 : 487,
+      reason);
+  g_free (reason);
+}
+
 void
 webrtc_call_call_hangup (WebrtcCallCall * call)
 {
@@ -227,6 +248,8 @@ webrtc_call_call_hangup (WebrtcCallCall * call)
     return;
   }
   webrtc_call_call_post_state (call, GST_WEBRTC_CALL_STATE_HANGINGUP, 0, NULL);
+  webrtc_call_enqueue_later (call->bin, call, HANGUP_CONFIRM_MS,
+      hangup_unconfirmed, NULL, NULL);
 }
 
 /* We end the call (dead media, a failed connection): the server and the

@@ -125,6 +125,9 @@ void webrtc_call_enqueue (GstWebrtcCall * self, WebrtcCallCall * call,
     WebrtcCallTaskFunc func, gpointer data, GDestroyNotify notify);
 void webrtc_call_enqueue_surgery (GstWebrtcCall * self, WebrtcCallCall * call,
     WebrtcCallTaskFunc func, gpointer data, GDestroyNotify notify);
+void webrtc_call_enqueue_later (GstWebrtcCall * self, WebrtcCallCall * call,
+    guint delay_ms, WebrtcCallTaskFunc func, gpointer data,
+    GDestroyNotify notify);
 void webrtc_call_inputs_ended (GstWebrtcCall * self);
 gboolean webrtc_call_begin_surgery (GstWebrtcCall * self, gboolean streaming);
 void webrtc_call_end_surgery (GstWebrtcCall * self);

@@ -20,8 +20,8 @@ call: one webrtccall pipeline, audio only (the far end is a SIP phone):
     webrtccall name=call location=URL token-file=FILE number=NUMBER
     audiotestsrc is-live=true wave=sine freq=880 ! audio/x-raw,rate=48000,channels=1 ! call.audio_sink
         (--send-freq, --channels)
-    call.audio_src_0 ! queue ! audioconvert ! audio/x-raw,format=S16LE,channels=1
-        ! level interval=200000000 post-messages=true ! fakesink
+    call.audio_src_0 ! queue ! audioconvert ! audioresample
+        ! audio/x-raw,format=S16LE,channels=1,rate=48000 ! level interval=200000000 post-messages=true ! fakesink
 
 It waits for the webrtccall-state "connected", talks for --duration
 seconds while it counts the decoded audio buffers, reads the level
@@ -33,6 +33,9 @@ come within --duration + 15 s of connected). It passes if the call
 connected, ended with code --expect-code (200), and the audio was there:
 at least --min-buffers buffers, a median rms above --min-rms dB, and
 (with --freq) a tone within 15 % of --freq Hz.
+
+--expect-early-media: the state "progress" (a 183 with SDP) must come,
+and at least 25 audio buffers before "accepted" (the 200).
 
 --far-end-hold HOST:PORT: 1 s after connected baresip holds the call
 (ctrl_tcp "hold": a re-INVITE); the bin must post "held" within 5 s;
@@ -339,6 +342,8 @@ class Call:
         self.resume_asked_at = self.resumed_at = None
         self.transfer_asked_at = None
         self.transfer = None      # the webrtccall-transfer's fields
+        self.progress_at = self.accepted_at = None
+        self.early_buffers = 0    # audio buffers before accepted
 
         props = [f"location={args.server}", f"token-file={args.token_file}"]
         if force:
@@ -352,8 +357,8 @@ class Call:
             f"audiotestsrc is-live=true wave=sine freq={args.send_freq} ! "
             f"audio/x-raw,rate=48000,channels={args.channels} ! "
             "call.audio_sink "
-            "call.audio_src_0 ! queue ! audioconvert ! "
-            "audio/x-raw,format=S16LE,channels=1 ! "
+            "call.audio_src_0 ! queue ! audioconvert ! audioresample ! "
+            "audio/x-raw,format=S16LE,channels=1,rate=48000 ! "
             "level interval=200000000 post-messages=true ! "
             "fakesink name=rx sync=false")
         try:
@@ -522,6 +527,12 @@ class Call:
             self.calling_at = self.now()
             self.incoming = {k: s.get_value(k) for k in ("caller", "callee")
                              if s.has_field(k)}
+        elif state == "progress" and self.progress_at is None:
+            self.progress_at = self.now()
+        elif state == "accepted" and self.accepted_at is None:
+            self.accepted_at = self.now()
+            with self.lock:
+                self.early_buffers = self.buffers
         elif state == "ringing" and self.ringing_at is None:
             self.ringing_at = self.now()
             if getattr(a, "hangup_after_ringing", None) is not None:
@@ -722,6 +733,25 @@ class Call:
                             f" ms after baresip's hold, connected again "
                             f"{(self.resumed_at - self.resume_asked_at) * 1000:.0f}"
                             " ms after its resume")
+        if getattr(a, "expect_warning", None):
+            want = a.expect_warning.replace("-", " ")
+            if not any(want in w for w in self.warnings):
+                failures.append(f"no warning saying \"{want}\" (warnings: "
+                                f"{' | '.join(self.warnings) or 'none'})")
+        if getattr(a, "expect_early_media", False):
+            if self.progress_at is None:
+                failures.append("no webrtccall-state progress (early media)")
+            elif self.accepted_at is None:
+                failures.append("no webrtccall-state accepted after progress")
+            else:
+                figures += (f"; early media: progress at "
+                            f"{self.progress_at:.3f} s, "
+                            f"{self.early_buffers} audio buffers before "
+                            f"accepted at {self.accepted_at:.3f} s")
+                if self.early_buffers < 25:
+                    failures.append(f"{self.early_buffers} audio buffers "
+                                    "before accepted: no early media "
+                                    "(expected >= 25 in its 2 s)")
         if getattr(a, "far_end_transfer", None):
             want = a.far_end_transfer[1]
             if self.transfer is None:
@@ -824,6 +854,12 @@ def main():
                        help="the ended code the call must have")
         c.add_argument("--no-connect", action="store_true",
                        help="the call must end before connected")
+        c.add_argument("--expect-warning", metavar="TEXT",
+                       help="a WARNING message containing TEXT must come "
+                       "('-' for a space)")
+        c.add_argument("--expect-early-media", action="store_true",
+                       help="progress, then >= 25 audio buffers before "
+                       "accepted")
         c.add_argument("--far-end-hold", metavar="HOST:PORT",
                        help="baresip holds 1 s after connected, resumes "
                        "1.5 s after held")

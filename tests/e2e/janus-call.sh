@@ -78,6 +78,18 @@
 #                                posts webrtccall-transfer with that
 #                                refer-to, bob as referred-by and a
 #                                refer-id; the call goes on; we hang up
+#   sip-callee-early-media       the sipp UAS answers 183 with SDP (PCMU
+#                                only, video rejected), echoes our RTP for
+#                                2 s, then 200: progress, then our own
+#                                880 Hz heard before accepted (early
+#                                media) and after, through G.711; we hang
+#                                up: 200
+#   sip-callee-ignores-cancel    (last: Janus' line stays in the call
+#                                until kamailio gives up on it) the sipp
+#                                UAS rings, answers our CANCEL 200 but
+#                                never the INVITE 487: 5 s after hangingup
+#                                the bin ends the call itself, 487, with a
+#                                warning that the server did not confirm
 # The cases through kamailio are skipped when kamailio is not installed,
 # those with sipp when sipp is not (apt-get install kamailio sip-tester).
 #
@@ -108,8 +120,9 @@ CALLER="$HERE/janus-call.py"
 ALL_CASES="sip-register sip-register-wrong-secret sip-call-hangup-by-us
 sip-call-hangup-by-baresip sip-incoming-from-baresip sip-incoming-without-sdp
 sip-callee-busy sip-callee-not-found sip-callee-declines
-sip-callee-unavailable sip-callee-timeout sip-callee-rings-we-cancel
-sip-baresip-holds sip-baresip-transfers"
+sip-callee-unavailable sip-callee-timeout sip-callee-early-media
+sip-callee-rings-we-cancel
+sip-baresip-holds sip-baresip-transfers sip-callee-ignores-cancel"
 # shellcheck disable=SC2048,SC2116 # one word per case
 cases=$(echo ${*:-$ALL_CASES})
 
@@ -736,13 +749,24 @@ case_callee() {
   if [ "$2" = 487 ]; then
     scenario=$HERE/janus/sipp-uas-rings.xml
     hangup="--hangup-after-ringing 1"
+  elif [ "$2" = 0 ]; then
+    # the callee never answers our CANCEL with 487
+    scenario=$HERE/janus/sipp-uas-no-487.xml
+    hangup="--hangup-after-ringing 1 --expect-warning did-not-confirm"
+  elif [ "$2" = 183 ]; then
+    # early media, then 200: a call that connects; sipp echoes our RTP
+    scenario=$HERE/janus/sipp-uas-early.xml
+    hangup="--expect-early-media --freq 880 --duration 3"
   else
     scenario=$dir/sipp-uas.xml
     fill sipp-uas-final.xml.in "$scenario" "CODE=$2" "REASON=$3"
     hangup=
   fi
+  echo=
+  [ "$2" = 183 ] && echo="-mi $IP -mp $SIPP_MEDIA_PORT -rtp_echo"
+  # shellcheck disable=SC2086 # none or several words
   (cd "$dir" && exec sipp -sf "$scenario" -i "$IP" -p "$SIPP_UAS_PORT" \
-    -m 1 -timeout 40 -timeout_error -nostdin -trace_msg \
+    $echo -m 1 -timeout 40 -timeout_error -nostdin -trace_msg \
     -message_file sipp.msg -trace_err -error_file sipp.err \
     >sipp.screen 2>&1) &
   sipp_pid=$!
@@ -751,8 +775,10 @@ case_callee() {
   else
     alice_sessions=$((alice_sessions + 1))
     # shellcheck disable=SC2086 # none or two words
+    connect=--no-connect
+    [ "$2" = 183 ] && connect=
     ours call --server "$url" --token-file "$TOKEN_FILE" \
-      --number "sip:sipp@$IP:$PROXY_PORT" --no-connect \
+      --number "sip:sipp@$IP:$PROXY_PORT" $connect \
       --expect-code "$4" --watch-registration --timeout 30 $hangup
   fi
   sipp_wait 10
@@ -794,6 +820,10 @@ for c in $cases; do
     # no answer: what a registrar or phone says after ringing out
     sip-callee-unavailable)     case_callee "$c" 480 "Temporarily Unavailable" 480 ;;
     sip-callee-timeout)         case_callee "$c" 408 "Request Timeout" 408 ;;
+    # 183 with SDP, 2 s of early media, then 200; G.711 only; our hangup
+    sip-callee-early-media)     case_callee "$c" 183 "" 200 ;;
+    # we cancel, no 487 ever comes: ended here after 5 s, 487
+    sip-callee-ignores-cancel)  case_callee "$c" 0 "" 487 ;;
     sip-callee-rings-we-cancel) case_callee "$c" 487 "" 487 ;;
     sip-baresip-holds)          case_call_bob "$c" --far-end-hold "$CTRL" \
                                   --duration 8 ;;
