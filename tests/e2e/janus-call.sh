@@ -60,6 +60,10 @@
 #                                (sipp -rtp_echo): we hear our own 880 Hz
 #                                through Janus both ways; sipp's BYE:
 #                                ended 200
+#   sip-incoming-g711            sipp ("dave") calls alice offering PCMU
+#                                and PCMA only: the bin answers G.711,
+#                                sipp echoes our RTP: we hear our own
+#                                880 Hz through G.711; sipp's BYE: 200
 #   sip-callee-busy              alice calls the sipp UAS through kamailio
 #   sip-callee-not-found         (number sip:sipp@10.99.0.1:5070), which
 #   sip-callee-declines          answers 486 / 404 / 603 / 480 / 408 after
@@ -119,7 +123,7 @@ CALLER="$HERE/janus-call.py"
 # sip-register first: it must see a fresh session register
 ALL_CASES="sip-register sip-register-wrong-secret sip-call-hangup-by-us
 sip-call-hangup-by-baresip sip-incoming-from-baresip sip-incoming-without-sdp
-sip-callee-busy sip-callee-not-found sip-callee-declines
+sip-incoming-g711 sip-callee-busy sip-callee-not-found sip-callee-declines
 sip-callee-unavailable sip-callee-timeout sip-callee-early-media
 sip-callee-rings-we-cancel
 sip-baresip-holds sip-baresip-transfers sip-callee-ignores-cancel"
@@ -703,19 +707,20 @@ case_incoming_from_baresip() {
   end_case webrtccall="$dir/ours.out" baresip="$dir/recording.out"
 }
 
-# sipp ("carol") sends an INVITE without SDP for alice to kamailio
-case_incoming_without_sdp() {
+# sipp calls alice through kamailio: $1 the case, $2 its scenario, $3 the
+# caller's name (carol: an INVITE without SDP; dave: G.711 only)
+case_incoming_sipp() {
   begin_case "$1" || return 0
   alice_sessions=$((alice_sessions + 1))
   $PYTHON "$CALLER" answer --server "$url" --token-file "$TOKEN_FILE" \
-    --far-end-ends --expect-caller carol --duration "$DURATION" \
+    --far-end-ends --expect-caller "$3" --duration "$DURATION" \
     --freq 880 --timeout 40 >"$dir/ours.out" 2>"$dir/ours.err" &
   caller_pid=$!
   # registered, then the bin ready: "ready"
   if ! wait_for_line "$dir/ours.out" 25 '^ready'; then
     why "our pipeline was not registered and ready within 25 s"
   else
-    (cd "$dir" && exec sipp -sf "$HERE/janus/sipp-uac-nosdp.xml" \
+    (cd "$dir" && exec sipp -sf "$HERE/janus/$2" \
       -s alice -i "$IP" -p "$SIPP_UAC_PORT" -mi "$IP" \
       -mp "$SIPP_MEDIA_PORT" -rtp_echo -d $((DURATION * 1000)) -m 1 \
       -timeout 40 -timeout_error -nostdin -trace_msg \
@@ -727,17 +732,21 @@ case_incoming_without_sdp() {
   # no call is coming if sipp failed: do not wait for ours to time out
   [ $ok = 0 ] && kill "$caller_pid" 2>/dev/null
   ours_wait 30
-  # what sipp saw: the m-lines of the offer Janus put in the 200 OK and
-  # of the answer sipp sent in the ACK
+  # what sipp saw: the m-lines of the INVITE, its 200 OK and the ACK (the
+  # offer and the answer, wherever they were)
   sdp=$(tr -d '\r' <"$dir/sipp.msg" 2>/dev/null | awk '
-    /^SIP\/2.0 200 OK/ && stage == 0 { stage = 1; next }
-    /^ACK / && stage == 1 { stage = 2; next }
-    /^(SIP\/2.0 |[A-Z]+ [^ ]+ SIP\/2.0$)/ && stage == 2 { exit }
-    /^m=/ && stage == 1 { offer = offer (offer ? ", " : "") $0 }
-    /^m=/ && stage == 2 { answer = answer (answer ? ", " : "") $0 }
-    END { if (offer && answer) print "offer " offer "; answer " answer }')
-  echo "result: ${sdp:-no offer and answer in $dir/sipp.msg}" \
-    >"$dir/sipp.out"
+    /^INVITE / && !inv { cur = "INVITE"; inv = 1; next }
+    /^SIP\/2.0 200 OK/ && !ok && inv { cur = "200 OK"; ok = 1; next }
+    /^ACK / && !ack && ok { cur = "ACK"; ack = 1; next }
+    /^(SIP\/2.0 |[A-Z]+ [^ ]+ SIP\/2.0$)/ { cur = ""; next }
+    /^m=/ && cur { m[cur] = m[cur] (m[cur] ? ", " : "") $0 }
+    END {
+      n = split("INVITE,200 OK,ACK", k, ",")
+      for (i = 1; i <= n; i++)
+        if (m[k[i]]) out = out (out ? "; " : "") k[i] ": " m[k[i]]
+      print out
+    }')
+  echo "result: ${sdp:-no SDP seen in $dir/sipp.msg}" >"$dir/sipp.out"
   end_case webrtccall="$dir/ours.out" sipp="$dir/sipp.out"
 }
 
@@ -812,7 +821,8 @@ for c in $cases; do
     sip-call-hangup-by-us)      case_call_bob "$c" ;;
     sip-call-hangup-by-baresip) case_call_bob "$c" --far-end-hangup "$CTRL" ;;
     sip-incoming-from-baresip)  case_incoming_from_baresip "$c" ;;
-    sip-incoming-without-sdp)   case_incoming_without_sdp "$c" ;;
+    sip-incoming-without-sdp)   case_incoming_sipp "$c" sipp-uac-nosdp.xml carol ;;
+    sip-incoming-g711)          case_incoming_sipp "$c" sipp-uac-g711.xml dave ;;
     # the callee table: case, sipp's final response, our ended code
     sip-callee-busy)            case_callee "$c" 486 "Busy Here" 486 ;;
     sip-callee-not-found)       case_callee "$c" 404 "Not Found" 404 ;;
