@@ -34,6 +34,11 @@ connected, ended with code --expect-code (200), and the audio was there:
 at least --min-buffers buffers, a median rms above --min-rms dB, and
 (with --freq) a tone within 15 % of --freq Hz.
 
+--drop-signaling-after S: S s after connected our WebSocket's TCP
+connection is killed (ss -K, in the test's namespace); the signaling
+link must be "ready" again (wtsp-connection), the call must go on (audio
+keeps coming, no ended before the hangup) and end with our hangup, 200.
+
 --expect-early-media: the state "progress" (a 183 with SDP) must come,
 and at least 25 audio buffers before "accepted" (the 200).
 
@@ -99,6 +104,7 @@ import math
 import os
 import socket
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -343,6 +349,9 @@ class Call:
         self.transfer_asked_at = None
         self.transfer = None      # the webrtccall-transfer's fields
         self.progress_at = self.accepted_at = None
+        self.dropped_at = self.relinked_at = None
+        self.link_states = []     # wtsp-connection states after the drop
+        self.buffers_at_drop = 0
         self.early_buffers = 0    # audio buffers before accepted
 
         props = [f"location={args.server}", f"token-file={args.token_file}"]
@@ -435,6 +444,13 @@ class Call:
             s = msg.get_structure()
             if s.get_name() == "webrtccall-state":
                 self.on_state(s)
+            elif s.get_name() == "wtsp-connection" and \
+                    self.dropped_at is not None:
+                st = s.get_string("state")
+                self.link_states.append(st)
+                print(f"signaling {st} at {self.now():.3f} s", flush=True)
+                if st == "ready" and self.relinked_at is None:
+                    self.relinked_at = self.now()
             elif s.get_name() == "webrtccall-transfer":
                 self.transfer = {s.nth_field_name(i): str(s.get_value(
                     s.nth_field_name(i))) for i in range(s.n_fields())}
@@ -462,6 +478,28 @@ class Call:
         print(f"asking baresip to {command} {params} at {self.now():.3f} s",
               flush=True)
         threading.Thread(target=ask, daemon=True).start()
+
+    def drop_signaling(self):
+        """Kills our WebSocket's TCP connection (ss -K, inside the test's
+        namespace): a signaling outage in the middle of the call."""
+        if self.ended is not None:
+            return False
+        from urllib.parse import urlsplit
+        u = urlsplit(self.args.server)
+        cmd = ["ss", "-K", "dst", u.hostname, "dport", "=", str(u.port)]
+        with self.lock:
+            self.buffers_at_drop = self.buffers
+        self.dropped_at = self.now()
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        killed = sum(1 for line in r.stdout.splitlines()
+                     if "ESTAB" in line)
+        print(f"dropped the signaling link at {self.dropped_at:.3f} s "
+              f"({' '.join(cmd)}: rc {r.returncode}, {killed} socket(s))",
+              flush=True)
+        if killed == 0:
+            self.fail(f"ss -K killed no socket to {u.hostname}:{u.port} "
+                      f"(rc {r.returncode}: {r.stderr.strip()[:200]})")
+        return False
 
     def far_end_step(self):
         """--far-end-hold: hold, then resume; --far-end-transfer: a REFER.
@@ -546,6 +584,9 @@ class Call:
             self.resumed_at = self.now()
         elif state == "connected" and self.connected_at is None:
             self.connected_at = self.now()
+            if getattr(a, "drop_signaling_after", None):
+                self.GLib.timeout_add(int(a.drop_signaling_after * 1000),
+                                      self.drop_signaling)
             if getattr(a, "far_end_hold", None) or \
                     getattr(a, "far_end_transfer", None):
                 self.GLib.timeout_add(1000, self.far_end_step)
@@ -733,6 +774,24 @@ class Call:
                             f" ms after baresip's hold, connected again "
                             f"{(self.resumed_at - self.resume_asked_at) * 1000:.0f}"
                             " ms after its resume")
+        if getattr(a, "drop_signaling_after", None):
+            if self.dropped_at is None:
+                failures.append("the signaling link was never dropped")
+            elif self.relinked_at is None:
+                failures.append(f"the signaling link was not ready again "
+                                f"(states after the drop: "
+                                f"{', '.join(self.link_states) or 'none'})")
+            else:
+                with self.lock:
+                    after = self.buffers - self.buffers_at_drop
+                figures += (f"; signaling dropped at {self.dropped_at:.3f} s,"
+                            f" ready again after "
+                            f"{(self.relinked_at - self.dropped_at) * 1000:.0f}"
+                            f" ms ({', '.join(self.link_states)}), "
+                            f"{after} audio buffers after the drop")
+                if after < 50:
+                    failures.append(f"only {after} audio buffers after the "
+                                    "signaling drop: media stopped")
         if getattr(a, "expect_warning", None):
             want = a.expect_warning.replace("-", " ")
             if not any(want in w for w in self.warnings):
@@ -854,6 +913,9 @@ def main():
                        help="the ended code the call must have")
         c.add_argument("--no-connect", action="store_true",
                        help="the call must end before connected")
+        c.add_argument("--drop-signaling-after", type=float, metavar="S",
+                       help="kill our WebSocket (ss -K) S s after connected:"
+                       " the call must go on and the link come back")
         c.add_argument("--expect-warning", metavar="TEXT",
                        help="a WARNING message containing TEXT must come "
                        "('-' for a space)")

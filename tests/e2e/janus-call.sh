@@ -88,6 +88,11 @@
 #                                880 Hz heard before accepted (early
 #                                media) and after, through G.711; we hang
 #                                up: 200
+#   sip-wtsp-reconnect           alice calls bob; 1 s after connected our
+#                                WebSocket is killed (ss -K): the bin
+#                                reconnects, the server gives the session
+#                                back with its call (Janus never noticed),
+#                                audio goes on; we hang up: 200
 #   sip-callee-ignores-cancel    (last: Janus' line stays in the call
 #                                until kamailio gives up on it) the sipp
 #                                UAS rings, answers our CANCEL 200 but
@@ -126,7 +131,8 @@ sip-call-hangup-by-baresip sip-incoming-from-baresip sip-incoming-without-sdp
 sip-incoming-g711 sip-callee-busy sip-callee-not-found sip-callee-declines
 sip-callee-unavailable sip-callee-timeout sip-callee-early-media
 sip-callee-rings-we-cancel
-sip-baresip-holds sip-baresip-transfers sip-callee-ignores-cancel"
+sip-baresip-holds sip-baresip-transfers sip-wtsp-reconnect
+sip-callee-ignores-cancel"
 # shellcheck disable=SC2048,SC2116 # one word per case
 cases=$(echo ${*:-$ALL_CASES})
 
@@ -837,6 +843,8 @@ for c in $cases; do
     sip-callee-rings-we-cancel) case_callee "$c" 487 "" 487 ;;
     sip-baresip-holds)          case_call_bob "$c" --far-end-hold "$CTRL" \
                                   --duration 8 ;;
+    sip-wtsp-reconnect)         case_call_bob "$c" --drop-signaling-after 1 \
+                                  --duration 6 ;;
     sip-baresip-transfers)      case_call_bob "$c" --far-end-transfer "$CTRL" \
                                   "sip:carol@$IP" ;;
     *) echo "FAIL $c: unknown case"; failed=$((failed + 1)) ;;
