@@ -111,6 +111,9 @@ GST_DEBUG_CATEGORY (gst_webrtc_call_debug);
 #define DEFAULT_VIDEO_CODECS "VP8,H264"
 #define DEFAULT_AUDIO_CODECS "OPUS,PCMU,PCMA"
 #define DEFAULT_ENCODED_OUTPUT FALSE
+#define DEFAULT_DTMF_DURATION 100
+#define DEFAULT_DTMF_GAP 70
+#define DEFAULT_HOLD_DIRECTION GST_WEBRTC_CALL_HOLD_SENDONLY
 
 /* How long the application's thread waits, at most, for another of our
  * threads in a state change; past it, a warning names what was waited for */
@@ -131,6 +134,9 @@ enum
   PROP_VIDEO_CODECS,
   PROP_AUDIO_CODECS,
   PROP_ENCODED_OUTPUT,
+  PROP_DTMF_DURATION,
+  PROP_DTMF_GAP,
+  PROP_HOLD_DIRECTION,
   PROP_STATE,
   PROP_CALL_ID,
   PROP_REMOTE_NUMBER,
@@ -146,6 +152,7 @@ enum
   SIGNAL_HANGUP,
   SIGNAL_HOLD,
   SIGNAL_UNHOLD,
+  SIGNAL_SEND_DTMF,
   LAST_SIGNAL
 };
 
@@ -202,6 +209,26 @@ gst_webrtc_call_state_get_type (void)
 
   if (g_once_init_enter (&type)) {
     GType t = g_enum_register_static ("GstWebrtcCallState", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_webrtc_call_hold_direction_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_WEBRTC_CALL_HOLD_SENDONLY, "We may send, the far end does not "
+          "(RFC 3264 hold)", "sendonly"},
+    {GST_WEBRTC_CALL_HOLD_INACTIVE, "Neither side sends", "inactive"},
+    {GST_WEBRTC_CALL_HOLD_RECVONLY, "The far end goes on sending, we listen",
+        "recvonly"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstWebrtcCallHoldDirection", values);
     g_once_init_leave (&type, t);
   }
   return type;
@@ -1363,6 +1390,34 @@ gst_webrtc_call_unhold (GstWebrtcCall * self)
   call_action (self, "unhold", hold_task, GINT_TO_POINTER (0), FALSE);
 }
 
+static void
+dtmf_task (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
+{
+  webrtc_call_dtmf_send (call, data);
+}
+
+static gboolean
+gst_webrtc_call_send_dtmf (GstWebrtcCall * self, const gchar * tones)
+{
+  gchar *problem = webrtc_call_dtmf_check (tones);
+  WebrtcCallCall *call;
+
+  if (problem) {
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("%s", problem), (NULL));
+    g_free (problem);
+    return FALSE;
+  }
+  call = dup_call (self);
+  if (call == NULL) {
+    GST_ELEMENT_WARNING (self, RESOURCE, FAILED,
+        ("No call to send DTMF \"%s\" in", tones), (NULL));
+    return FALSE;
+  }
+  webrtc_call_enqueue (self, call, dtmf_task, g_strdup (tones), g_free);
+  gst_object_unref (call);
+  return TRUE;
+}
+
 /* Input pads */
 
 static GstPad *
@@ -1678,6 +1733,15 @@ gst_webrtc_call_set_property (GObject * object, guint prop_id,
     case PROP_ENCODED_OUTPUT:
       self->encoded_output = g_value_get_boolean (value);
       break;
+    case PROP_DTMF_DURATION:
+      self->dtmf_duration = g_value_get_uint (value);
+      break;
+    case PROP_DTMF_GAP:
+      self->dtmf_gap = g_value_get_uint (value);
+      break;
+    case PROP_HOLD_DIRECTION:
+      self->hold_direction = g_value_get_enum (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1763,6 +1827,15 @@ gst_webrtc_call_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_ENCODED_OUTPUT:
       g_value_set_boolean (value, self->encoded_output);
       break;
+    case PROP_DTMF_DURATION:
+      g_value_set_uint (value, self->dtmf_duration);
+      break;
+    case PROP_DTMF_GAP:
+      g_value_set_uint (value, self->dtmf_gap);
+      break;
+    case PROP_HOLD_DIRECTION:
+      g_value_set_enum (value, self->hold_direction);
+      break;
     case PROP_STATE:
       g_value_set_enum (value, self->state);
       break;
@@ -1825,6 +1898,9 @@ gst_webrtc_call_init (GstWebrtcCall * self)
   self->video_codecs = g_strdup (DEFAULT_VIDEO_CODECS);
   self->audio_codecs = g_strdup (DEFAULT_AUDIO_CODECS);
   self->encoded_output = DEFAULT_ENCODED_OUTPUT;
+  self->dtmf_duration = DEFAULT_DTMF_DURATION;
+  self->dtmf_gap = DEFAULT_DTMF_GAP;
+  self->hold_direction = DEFAULT_HOLD_DIRECTION;
   self->state = GST_WEBRTC_CALL_STATE_IDLE;
 
   self->settings = wtsp_session_new ();
@@ -1899,6 +1975,20 @@ gst_webrtc_call_class_init (GstWebrtcCallClass * klass)
       g_param_spec_boolean ("encoded-output", "Encoded output",
           "Output remote media encoded (depayloaded and parsed, for muxing) "
           "instead of decoded", DEFAULT_ENCODED_OUTPUT, rw));
+  g_object_class_install_property (gobject_class, PROP_DTMF_DURATION,
+      g_param_spec_uint ("dtmf-duration", "DTMF duration",
+          "How long each tone of send-dtmf lasts, in ms (rtpdtmfsrc makes "
+          "an event last at least 250 ms)", 40, 6000, DEFAULT_DTMF_DURATION,
+          rw));
+  g_object_class_install_property (gobject_class, PROP_DTMF_GAP,
+      g_param_spec_uint ("dtmf-gap", "DTMF gap",
+          "Silence between two tones of send-dtmf, in ms (rtpdtmfsrc keeps "
+          "at least 100 ms)", 30, 6000, DEFAULT_DTMF_GAP, rw));
+  g_object_class_install_property (gobject_class, PROP_HOLD_DIRECTION,
+      g_param_spec_enum ("hold-direction", "Hold direction",
+          "The direction the hold action asks for; whichever it is, we "
+          "send nothing while on hold", GST_TYPE_WEBRTC_CALL_HOLD_DIRECTION,
+          DEFAULT_HOLD_DIRECTION, rw));
   g_object_class_install_property (gobject_class, PROP_STATE,
       g_param_spec_enum ("state", "State", "State of the call",
           GST_TYPE_WEBRTC_CALL_STATE, GST_WEBRTC_CALL_STATE_IDLE, ro));
@@ -1967,6 +2057,22 @@ gst_webrtc_call_class_init (GstWebrtcCallClass * klass)
   signals[SIGNAL_UNHOLD] = g_signal_new_class_handler ("unhold",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
       G_CALLBACK (gst_webrtc_call_unhold), NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /**
+   * GstWebrtcCall::send-dtmf:
+   * @call: the element
+   * @tones: keys to press in order: 0-9, *, #, A-D; a ',' pauses 2 s
+   *
+   * Sends @tones as RFC 4733 telephone-events in the call's audio, each
+   * `dtmf-duration` ms long, `dtmf-gap` ms apart, after the tones still
+   * being sent. The call must have negotiated telephone-event.
+   *
+   * Returns: %FALSE (and a warning) if @tones has something else, or
+   *     there is no call
+   */
+  signals[SIGNAL_SEND_DTMF] = g_signal_new_class_handler ("send-dtmf",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_webrtc_call_send_dtmf), NULL, NULL, NULL,
+      G_TYPE_BOOLEAN, 1, G_TYPE_STRING);
 
   gst_element_class_add_static_pad_template (element_class,
       &video_sink_template);
@@ -1988,4 +2094,5 @@ gst_webrtc_call_class_init (GstWebrtcCallClass * klass)
   element_class->release_pad = GST_DEBUG_FUNCPTR (gst_webrtc_call_release_pad);
 
   gst_type_mark_as_plugin_api (GST_TYPE_WEBRTC_CALL_STATE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_WEBRTC_CALL_HOLD_DIRECTION, 0);
 }

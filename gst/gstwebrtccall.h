@@ -25,6 +25,17 @@ typedef enum
   GST_WEBRTC_CALL_STATE_ENDED,
 } GstWebrtcCallState;
 
+typedef enum
+{
+  GST_WEBRTC_CALL_HOLD_SENDONLY,
+  GST_WEBRTC_CALL_HOLD_INACTIVE,
+  GST_WEBRTC_CALL_HOLD_RECVONLY,
+} GstWebrtcCallHoldDirection;
+
+GType gst_webrtc_call_hold_direction_get_type (void);
+#define GST_TYPE_WEBRTC_CALL_HOLD_DIRECTION \
+  (gst_webrtc_call_hold_direction_get_type ())
+
 GType gst_webrtc_call_state_get_type (void);
 #define GST_TYPE_WEBRTC_CALL_STATE (gst_webrtc_call_state_get_type ())
 

@@ -39,6 +39,8 @@ webrtc_call_call_finalize (GObject * object)
   g_list_free_full (call->outputs, (GDestroyNotify) output_free);
   g_list_free_full (call->removed_outputs, (GDestroyNotify) output_free);
   g_list_free_full (call->senders, gst_object_unref);
+  if (call->dtmf_pending)
+    g_string_free (call->dtmf_pending, TRUE);
   g_list_free_full (call->promises, (GDestroyNotify) gst_promise_unref);
   gst_clear_object (&call->webrtc);
   g_free (call->call_id);
@@ -273,9 +275,15 @@ void
 webrtc_call_call_hold (WebrtcCallCall * call, gboolean hold)
 {
   JsonObject *req = webrtc_call_call_request (call, hold ? "hold" : "unhold");
+  GstWebrtcCallHoldDirection direction;
 
+  GST_OBJECT_LOCK (call->bin);
+  direction = call->bin->hold_direction;
+  GST_OBJECT_UNLOCK (call->bin);
   if (hold)
-    json_object_set_string_member (req, "direction", "sendonly");
+    json_object_set_string_member (req, "direction",
+        g_enum_get_value (g_type_class_peek (GST_TYPE_WEBRTC_CALL_HOLD_DIRECTION),
+            direction)->value_nick);
   webrtc_call_send_request (call->bin, call, req);
 }
 
@@ -421,9 +429,14 @@ webrtc_call_call_handle_event (WebrtcCallCall * call, WtspMessage * msg)
   } else if (g_str_equal (e, "transfer")) {
     post_transfer_request (call, msg);
   } else if (g_str_equal (e, "holding")) {
+    /* the server took our hold: we send nothing until we resume */
+    call->on_hold = TRUE;
+    webrtc_call_media_update_sending (call);
     webrtc_call_call_post_state (call, GST_WEBRTC_CALL_STATE_HOLDING, 0,
         NULL);
   } else if (g_str_equal (e, "resuming")) {
+    call->on_hold = FALSE;
+    webrtc_call_media_update_sending (call);
     webrtc_call_call_post_state (call, call->media_flowing ?
         GST_WEBRTC_CALL_STATE_CONNECTED : GST_WEBRTC_CALL_STATE_ACCEPTED, 0,
         NULL);

@@ -118,6 +118,27 @@ codec_usable (const WebrtcCallCodec * codec)
       && fragment_available (codec->depayloader);
 }
 
+/* RFC 4733 telephone-event in our offers: at Opus' rate and at 8000 Hz
+ * (G.711's), with the payload types Chromium uses */
+static const struct
+{
+  gint pt;
+  gint rate;
+} dtmf_offer[] = { {110, 48000}, {126, 8000} };
+
+/**
+ * webrtc_call_codecs_dtmf_usable:
+ *
+ * Returns: whether DTMF can be sent (rtpdtmfsrc and rtpdtmfmux are
+ *     there): only then is telephone-event offered and answered
+ */
+gboolean
+webrtc_call_codecs_dtmf_usable (void)
+{
+  return fragment_available ("rtpdtmfsrc") && fragment_available
+      ("rtpdtmfmux");
+}
+
 /**
  * webrtc_call_codecs_offer_caps:
  * @media: "video" or "audio"
@@ -162,6 +183,17 @@ webrtc_call_codecs_offer_caps (const gchar * media, const gchar * preferences,
     g_free (desc);
   }
   g_strfreev (names);
+
+  if (g_str_equal (media, "audio") && !gst_caps_is_empty (caps)
+      && webrtc_call_codecs_dtmf_usable ()) {
+    guint i;
+
+    for (i = 0; i < G_N_ELEMENTS (dtmf_offer); i++)
+      gst_caps_append_structure (caps, gst_structure_new ("application/x-rtp",
+              "media", G_TYPE_STRING, "audio", "encoding-name", G_TYPE_STRING,
+              "TELEPHONE-EVENT", "clock-rate", G_TYPE_INT, dtmf_offer[i].rate,
+              "payload", G_TYPE_INT, dtmf_offer[i].pt, NULL));
+  }
 
   if (gst_caps_is_empty (caps)) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
@@ -281,7 +313,61 @@ webrtc_call_codecs_choose (const GstSDPMedia * media,
     }
   }
   g_strfreev (names);
+
+  /* and every telephone-event of the offer: the sender takes the one at
+   * the codec's rate */
+  for (i = 0; chosen && g_str_equal (chosen->media, "audio")
+      && webrtc_call_codecs_dtmf_usable ()
+      && i < gst_sdp_media_formats_len (media); i++) {
+    gint fmt = atoi (gst_sdp_media_get_format (media, i));
+    GstCaps *c = caps_for_pt (media, fmt);
+    const gchar *name;
+
+    if (c == NULL)
+      continue;
+    name = gst_structure_get_string (gst_caps_get_structure (c, 0),
+        "encoding-name");
+    if (name && g_ascii_strcasecmp (name, "TELEPHONE-EVENT") == 0) {
+      *caps = gst_caps_make_writable (*caps);
+      gst_caps_append (*caps, gst_caps_ref (c));
+    }
+    gst_caps_unref (c);
+  }
   return chosen;
+}
+
+/**
+ * webrtc_call_codecs_dtmf_pt:
+ * @media: a negotiated m-line
+ * @clock_rate: the audio codec's
+ *
+ * Returns: the payload type of telephone-event at @clock_rate, or -1
+ */
+gint
+webrtc_call_codecs_dtmf_pt (const GstSDPMedia * media, gint clock_rate)
+{
+  guint i;
+
+  for (i = 0; i < gst_sdp_media_formats_len (media); i++) {
+    gint fmt = atoi (gst_sdp_media_get_format (media, i));
+    GstCaps *c = caps_for_pt (media, fmt);
+    const GstStructure *s;
+    const gchar *name;
+    gint rate = 0;
+    gboolean found;
+
+    if (c == NULL)
+      continue;
+    s = gst_caps_get_structure (c, 0);
+    name = gst_structure_get_string (s, "encoding-name");
+    gst_structure_get_int (s, "clock-rate", &rate);
+    found = name && g_ascii_strcasecmp (name, "TELEPHONE-EVENT") == 0
+        && rate == clock_rate;
+    gst_caps_unref (c);
+    if (found)
+      return fmt;
+  }
+  return -1;
 }
 
 /**
@@ -344,6 +430,9 @@ make_bin (const gchar * desc, const gchar * what, GError ** error)
  * @input: (nullable): caps of what the user feeds the sink pad
  * @stereo: Opus: the answer says we send stereo (sprop-stereo=1): raw
  *     input is made two channels, so that the payloader says so too
+ * @dtmf_pt: the negotiated telephone-event payload type, or -1: the RTP
+ *     goes through an rtpdtmfmux whose priority pad an rtpdtmfsrc named
+ *     "dtmfsrc" feeds (RFC 4733 events in the same stream)
  *
  * Raw input is converted and encoded; MJPEG is decoded first; input
  * already in @codec is only parsed and payloaded.
@@ -352,7 +441,8 @@ make_bin (const gchar * desc, const gchar * what, GError ** error)
  */
 GstElement *
 webrtc_call_codec_make_sender (const WebrtcCallCodec * codec, gint pt,
-    guint32 ssrc, const GstCaps * input, gboolean stereo, GError ** error)
+    guint32 ssrc, const GstCaps * input, gboolean stereo, gint dtmf_pt,
+    GError ** error)
 {
   const gchar *name = NULL;
   const gchar *encoder = first_available (codec->encoders);
@@ -388,6 +478,19 @@ webrtc_call_codec_make_sender (const WebrtcCallCodec * codec, gint pt,
     return NULL;
   }
 #undef QUEUE
+
+  if (dtmf_pt >= 0) {
+    gchar *plain = desc;
+
+    /* the capsfilter: rtpdtmfsrc takes its rate and payload type from
+     * downstream caps first, and webrtcbin's list every telephone-event */
+    desc = g_strdup_printf ("%s ! rtpdtmfmux name=dtmfmux ssrc=%u "
+        "rtpdtmfsrc name=dtmfsrc pt=%d clock-rate=%d ssrc=%u ! "
+        "application/x-rtp,media=audio,encoding-name=TELEPHONE-EVENT,"
+        "clock-rate=%d,payload=%d ! dtmfmux.priority_sink_0", plain, ssrc,
+        dtmf_pt, codec->clock_rate, ssrc, codec->clock_rate, dtmf_pt);
+    g_free (plain);
+  }
 
   what = g_strdup_printf ("%s sender", codec->name);
   bin = make_bin (desc, what, error);

@@ -39,7 +39,11 @@ const WebrtcCallCodec *webrtc_call_codecs_negotiated (const GstSDPMedia *
 
 GstElement *webrtc_call_codec_make_sender (const WebrtcCallCodec * codec,
     gint pt, guint32 ssrc, const GstCaps * input, gboolean stereo,
-    GError ** error);
+    gint dtmf_pt, GError ** error);
+
+gboolean webrtc_call_codecs_dtmf_usable (void);
+
+gint webrtc_call_codecs_dtmf_pt (const GstSDPMedia * media, gint clock_rate);
 
 GstElement *webrtc_call_codec_make_receiver (const WebrtcCallCodec * codec,
     gboolean encoded, GError ** error);

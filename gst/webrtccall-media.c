@@ -208,7 +208,9 @@ connect_sender (WebrtcCallCall * call, WebrtcCallInput * in,
   /* a phone that offers stereo Opus (baresip) gets an answer saying we
    * send stereo: webrtcbin wants the payloader to say so too */
   sender = webrtc_call_codec_make_sender (codec, pt, in->ssrc, input_caps,
-      fmtp_has (media, pt, "sprop-stereo=1"), &error);
+      fmtp_has (media, pt, "sprop-stereo=1"),
+      g_str_equal (codec->media, "audio") ?
+      webrtc_call_codecs_dtmf_pt (media, codec->clock_rate) : -1, &error);
   if (input_caps)
     gst_caps_unref (input_caps);
   if (sender == NULL) {
@@ -305,6 +307,55 @@ webrtc_call_media_connect_senders (WebrtcCallCall * call, GstSDPMessage * sdp)
       webrtc_call_media_input_free (self, in);
   }
   g_list_free (todo);
+}
+
+/**
+ * webrtc_call_media_update_sending:
+ *
+ * Task thread. Our senders send only while the call allows it: not while
+ * we hold the call (call->on_hold, from `holding` to `resuming`), nor on
+ * an m-line the far end's last description made sendonly or inactive
+ * (it holds us). The valve drops instead: webrtcbin 1.22 cannot change a
+ * transceiver's direction, and nothing needs renegotiating.
+ */
+void
+webrtc_call_media_update_sending (WebrtcCallCall * call)
+{
+  GstWebrtcCall *self = call->bin;
+  GList *open = NULL, *closed = NULL, *l;
+
+  g_mutex_lock (&self->lock);
+  for (l = self->inputs; l; l = l->next) {
+    WebrtcCallInput *in = l->data;
+    gboolean send = !call->on_hold;
+    gint mline = -1;
+
+    if (in->call != call || in->sender == NULL || in->transceiver == NULL)
+      continue;
+    g_object_get (in->transceiver, "mlineindex", &mline, NULL);
+    if (send && call->remote_sdp && mline >= 0
+        && (guint) mline < gst_sdp_message_medias_len (call->remote_sdp)) {
+      const GstSDPMedia *m = gst_sdp_message_get_media (call->remote_sdp,
+          mline);
+
+      send = !wtsp_sdp_media_has_attribute (m, "sendonly")
+          && !wtsp_sdp_media_has_attribute (m, "inactive");
+    }
+    GST_DEBUG_OBJECT (call, "%s input: %s", in->media, send ? "sending" :
+        "not sending");
+    if (send)
+      open = g_list_prepend (open, gst_object_ref (in->valve));
+    else
+      closed = g_list_prepend (closed, gst_object_ref (in->valve));
+  }
+  g_mutex_unlock (&self->lock);
+
+  for (l = open; l; l = l->next)
+    g_object_set (l->data, "drop", FALSE, NULL);
+  for (l = closed; l; l = l->next)
+    g_object_set (l->data, "drop", TRUE, NULL);
+  g_list_free_full (open, gst_object_unref);
+  g_list_free_full (closed, gst_object_unref);
 }
 
 /* The call ends: its inputs drop again; their senders are the call's to
@@ -484,6 +535,11 @@ webrtc_call_media_pad_added (WebrtcCallCall * call, GstPad * pad)
   caps = gst_pad_get_current_caps (pad);
   if (caps == NULL)
     caps = gst_pad_query_caps (pad, NULL);
+  if (webrtc_call_dtmf_take_pad (call, pad, caps)) {
+    gst_caps_unref (caps);
+    webrtc_call_end_surgery (self);
+    return;
+  }
   name = gst_structure_get_string (gst_caps_get_structure (caps, 0),
       "encoding-name");
   if (name)

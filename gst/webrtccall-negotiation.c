@@ -361,6 +361,8 @@ send_jsep_request (WebrtcCallCall * call, const gchar * type,
   JsonObject *req = webrtc_call_call_request (call, type);
   gchar *sdp = gst_sdp_message_as_text (desc->sdp);
 
+  GST_LOG_OBJECT (call, "%s with our %s:\n%s", type,
+      gst_webrtc_sdp_type_to_string (desc->type), sdp);
   if (number)
     json_object_set_string_member (req, "number", number);
   json_object_set_object_member (req, "jsep",
@@ -526,6 +528,9 @@ answer_created (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
   }
   if (wtsp_sdp_clean_rejected (answer->sdp))
     GST_DEBUG_OBJECT (call, "the offer's lines taken out of rejected m-lines");
+  if (webrtc_call_codecs_dtmf_usable ()
+      && wtsp_sdp_answer_telephone_events (answer->sdp, call->remote_sdp))
+    GST_DEBUG_OBJECT (call, "the offer's telephone-event answered");
   send_jsep_request (call, "accept", answer, NULL);
   set_local (call, answer, local_answer_set);
   gst_webrtc_session_description_free (answer);
@@ -708,6 +713,7 @@ renegotiated (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
   if (remote)
     gst_webrtc_session_description_free (remote);
   expect_outputs (call);
+  webrtc_call_media_update_sending (call);
   GST_INFO_OBJECT (call, "renegotiated: %s", held ? "the far end holds us" :
       "media both ways");
   if (held && (state == GST_WEBRTC_CALL_STATE_CONNECTED
@@ -723,7 +729,8 @@ renegotiated (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
  * implemented"), and a hold is one. It is given the re-offer with the
  * directions it negotiated before; the answer that goes to the far end
  * has the right ones (RFC 3264: sendonly is answered recvonly, inactive
- * inactive). Our media keeps flowing to the gateway meanwhile. */
+ * inactive). Our senders stop where the answer says we do not send
+ * (webrtc_call_media_update_sending). */
 static const gchar *const directions[] = { "sendrecv", "sendonly",
   "recvonly", "inactive", NULL
 };
@@ -824,6 +831,8 @@ reanswer_created (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
   }
   if (wtsp_sdp_clean_rejected (answer->sdp))
     GST_DEBUG_OBJECT (call, "the offer's lines taken out of rejected m-lines");
+  if (webrtc_call_codecs_dtmf_usable ())
+    wtsp_sdp_answer_telephone_events (answer->sdp, call->remote_sdp);
   sent = unmask_directions (answer, call->remote_sdp);
   send_jsep_request (call, "update", sent, NULL);
   gst_webrtc_session_description_free (sent);

@@ -84,6 +84,9 @@ struct _GstWebrtcCall
   gchar *video_codecs;
   gchar *audio_codecs;
   gboolean encoded_output;
+  guint dtmf_duration;          /* ms */
+  guint dtmf_gap;               /* ms */
+  GstWebrtcCallHoldDirection hold_direction;
   GstWebrtcCallState state;
 
   /* The task queue: all call work runs on this thread, in order */
@@ -167,6 +170,9 @@ struct _WebrtcCallCall
   gboolean placed;              /* outgoing_call or accept sent */
   gboolean known;               /* the server told us about it */
   GList *senders;               /* GstElement, taken from inputs at the end */
+  GString *dtmf_pending;        /* send-dtmf tones not played yet */
+  gboolean dtmf_playing;
+  gboolean on_hold;             /* we hold the call: from holding to resuming */
 
   /* GST_OBJECT_LOCK */
   GstWebrtcCallState state;
@@ -244,6 +250,7 @@ WebrtcCallInput *webrtc_call_media_bind_input (WebrtcCallCall * call,
 void webrtc_call_media_connect_senders (WebrtcCallCall * call,
     GstSDPMessage * sdp);
 void webrtc_call_media_unbind_inputs (WebrtcCallCall * call);
+void webrtc_call_media_update_sending (WebrtcCallCall * call);
 void webrtc_call_media_set_expected (WebrtcCallCall * call,
     GstSDPMessage * local, GstSDPMessage * remote);
 void webrtc_call_media_pad_added (WebrtcCallCall * call, GstPad * pad);
@@ -274,6 +281,12 @@ void webrtc_call_recovery_reconcile (GstWebrtcCall * self,
 void webrtc_call_recovery_add_orphan (GstWebrtcCall * self, gint line,
     const gchar * call_id);
 void webrtc_call_recovery_clear (GstWebrtcCall * self);
+
+/* webrtccall-dtmf.c: RFC 4733 telephone-events */
+gchar *webrtc_call_dtmf_check (const gchar * tones);
+void webrtc_call_dtmf_send (WebrtcCallCall * call, const gchar * tones);
+gboolean webrtc_call_dtmf_take_pad (WebrtcCallCall * call, GstPad * pad,
+    const GstCaps * caps);
 
 /* webrtccall-stats.c */
 GstStructure *webrtc_call_stats_new (GstWebrtcCall * self);

@@ -12,6 +12,8 @@
 
 #include "wtspsdp.h"
 
+#include <stdlib.h>
+
 /**
  * wtsp_sdp_media_has_attribute:
  * @media: a media section
@@ -142,6 +144,160 @@ wtsp_sdp_clean_rejected (GstSDPMessage * sdp)
       gst_sdp_media_add_attribute (m, "fingerprint", own);
   }
   return changed;
+}
+
+/* The clock rate of @pt in @media's a=rtpmap, or 0 */
+static gint
+media_clock_rate (const GstSDPMedia * media, const gchar * pt,
+    gchar ** encoding)
+{
+  guint i;
+
+  for (i = 0; i < gst_sdp_media_attributes_len (media); i++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
+    gchar **parts;
+    gint rate = 0;
+
+    if (g_strcmp0 (a->key, "rtpmap") != 0 || a->value == NULL)
+      continue;
+    parts = g_strsplit_set (a->value, " /", 4);
+    if (parts[0] && parts[1] && parts[2] && g_str_equal (parts[0], pt)) {
+      rate = atoi (parts[2]);
+      if (encoding)
+        *encoding = g_strdup (parts[1]);
+    }
+    g_strfreev (parts);
+    if (rate)
+      return rate;
+  }
+  return 0;
+}
+
+/**
+ * wtsp_sdp_answer_telephone_events:
+ * @answer: our answer to @offer
+ *
+ * webrtcbin 1.22 answers one format per m-line, whatever its codec
+ * preferences say. This adds to each audio m-line of @answer in use the
+ * offer's telephone-event (RFC 4733) at the rate of the codec the answer
+ * chose, with the offer's payload type and a=fmtp (default 0-15).
+ *
+ * Returns: whether @answer was changed
+ */
+gboolean
+wtsp_sdp_answer_telephone_events (GstSDPMessage * answer,
+    const GstSDPMessage * offer)
+{
+  gboolean changed = FALSE;
+  guint i, f;
+
+  g_return_val_if_fail (answer != NULL && offer != NULL, FALSE);
+
+  for (i = 0; i < gst_sdp_message_medias_len (answer)
+      && i < gst_sdp_message_medias_len (offer); i++) {
+    GstSDPMedia *ours = (GstSDPMedia *) gst_sdp_message_get_media (answer, i);
+    const GstSDPMedia *theirs = gst_sdp_message_get_media (offer, i);
+    gint rate;
+
+    if (g_strcmp0 (gst_sdp_media_get_media (ours), "audio") != 0
+        || wtsp_sdp_media_rejected (ours)
+        || gst_sdp_media_formats_len (ours) == 0)
+      continue;
+    rate = media_clock_rate (ours, gst_sdp_media_get_format (ours, 0), NULL);
+    for (f = 0; rate && f < gst_sdp_media_formats_len (theirs); f++) {
+      const gchar *pt = gst_sdp_media_get_format (theirs, f);
+      gchar *encoding = NULL, *rtpmap, *fmtp = NULL, *prefix;
+      guint a, k;
+      gboolean have = FALSE;
+
+      if (media_clock_rate (theirs, pt, &encoding) != rate
+          || g_ascii_strcasecmp (encoding, "telephone-event") != 0) {
+        g_free (encoding);
+        continue;
+      }
+      for (k = 0; k < gst_sdp_media_formats_len (ours); k++)
+        have |= g_str_equal (gst_sdp_media_get_format (ours, k), pt);
+      if (have) {
+        g_free (encoding);
+        continue;
+      }
+      prefix = g_strdup_printf ("%s ", pt);
+      for (a = 0; a < gst_sdp_media_attributes_len (theirs) && !fmtp; a++) {
+        const GstSDPAttribute *attr = gst_sdp_media_get_attribute (theirs, a);
+
+        if (g_strcmp0 (attr->key, "fmtp") == 0 && attr->value
+            && g_str_has_prefix (attr->value, prefix))
+          fmtp = g_strdup (attr->value);
+      }
+      gst_sdp_media_add_format (ours, pt);
+      rtpmap = g_strdup_printf ("%s %s/%d", pt, encoding, rate);
+      gst_sdp_media_add_attribute (ours, "rtpmap", rtpmap);
+      if (fmtp == NULL)
+        fmtp = g_strdup_printf ("%s0-15", prefix);
+      gst_sdp_media_add_attribute (ours, "fmtp", fmtp);
+      g_free (rtpmap);
+      g_free (fmtp);
+      g_free (prefix);
+      g_free (encoding);
+      changed = TRUE;
+    }
+  }
+  return changed;
+}
+
+/**
+ * wtsp_sdp_set_direction:
+ * @sdp: a description one side sent
+ * @direction: "sendrecv", "sendonly", "recvonly" or "inactive"
+ *
+ * Makes @sdp the same side's re-offer with a new direction (a hold or a
+ * resume, RFC 3264 §8.4): every audio and video m-line in use says
+ * @direction (a rejected one keeps what it had), and the
+ * o= version goes up by one. What identifies the session (m-lines,
+ * payload types, ICE credentials, fingerprint, setup) stays.
+ */
+void
+wtsp_sdp_set_direction (GstSDPMessage * sdp, const gchar * direction)
+{
+  static const gchar *const directions[] = { "sendrecv", "sendonly",
+    "recvonly", "inactive", NULL
+  };
+  const GstSDPOrigin *o;
+  guint i;
+
+  g_return_if_fail (sdp != NULL);
+  g_return_if_fail (g_strv_contains (directions, direction));
+
+  for (i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    GstSDPMedia *m = (GstSDPMedia *) gst_sdp_message_get_media (sdp, i);
+    guint a = 0;
+
+    if (wtsp_sdp_media_rejected (m)
+        || g_strcmp0 (gst_sdp_media_get_media (m), "application") == 0)
+      continue;
+    while (a < gst_sdp_media_attributes_len (m)) {
+      if (g_strv_contains (directions, gst_sdp_media_get_attribute (m, a)->key))
+        gst_sdp_media_remove_attribute (m, a);
+      else
+        a++;
+    }
+    gst_sdp_media_add_attribute (m, direction, NULL);
+  }
+
+  o = gst_sdp_message_get_origin (sdp);
+  if (o && o->sess_version) {
+    /* set_origin frees the old strings first: copies */
+    gchar *f[5] = { g_strdup (o->username), g_strdup (o->sess_id),
+      g_strdup (o->nettype), g_strdup (o->addrtype), g_strdup (o->addr)
+    };
+    gchar *version = g_strdup_printf ("%" G_GUINT64_FORMAT,
+        g_ascii_strtoull (o->sess_version, NULL, 10) + 1);
+
+    gst_sdp_message_set_origin (sdp, f[0], f[1], version, f[2], f[3], f[4]);
+    g_free (version);
+    for (i = 0; i < G_N_ELEMENTS (f); i++)
+      g_free (f[i]);
+  }
 }
 
 /**

@@ -287,6 +287,50 @@ GST_START_TEST (test_clean_rejected)
 
 GST_END_TEST;
 
+GST_START_TEST (test_set_direction)
+{
+  static const struct
+  {
+    const gchar *direction;
+    const gchar *after[4];      /* each m-line's direction, NULL = none */
+  } rows[] = {
+    {"sendonly", {"sendonly", "sendonly", "inactive", NULL}},
+    {"inactive", {"inactive", "inactive", "inactive", NULL}},
+    {"recvonly", {"recvonly", "recvonly", "inactive", NULL}},
+    {"sendrecv", {"sendrecv", "sendrecv", "inactive", NULL}},
+  };
+  static const gchar *const directions[] = { "sendrecv", "sendonly",
+    "recvonly", "inactive"
+  };
+  guint r, i, d;
+
+  for (r = 0; r < G_N_ELEMENTS (rows); r++) {
+    GstSDPMessage *sdp = parse_sdp ();
+
+    wtsp_sdp_set_direction (sdp, rows[r].direction);
+    for (i = 0; i < 4; i++) {
+      const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+      guint found = 0;
+
+      for (d = 0; d < G_N_ELEMENTS (directions); d++)
+        if (wtsp_sdp_media_has_attribute (m, directions[d])) {
+          found++;
+          fail_unless_equals_string (directions[d], rows[r].after[i]);
+        }
+      fail_unless_equals_int (found, rows[r].after[i] ? 1 : 0);
+    }
+    /* the same session, a newer version of it */
+    fail_unless_equals_string (gst_sdp_message_get_origin (sdp)->sess_id, "1");
+    fail_unless_equals_string (gst_sdp_message_get_origin (sdp)->sess_version,
+        "2");
+    fail_unless_equals_string (gst_sdp_media_get_attribute_val
+        (gst_sdp_message_get_media (sdp, 0), "rtpmap"), "111 opus/48000/2");
+    gst_sdp_message_free (sdp);
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_fingerprint_to_media)
 {
   static const struct
@@ -348,6 +392,7 @@ sdp_suite (void)
   tcase_add_test (tc, test_random_id);
   tcase_add_test (tc, test_clean_rejected);
   tcase_add_test (tc, test_fingerprint_to_media);
+  tcase_add_test (tc, test_set_direction);
   return s;
 }
 

@@ -3147,6 +3147,200 @@ typedef enum
 #define ADD_TEST(tc, fn, where) add_case (tc, fn, #fn, 0, 1, where)
 #define ADD_LOOP(tc, fn, s, e, where) add_case (tc, fn, #fn, s, e, where)
 
+/* DTMF (RFC 4733) both ways, in an Opus and in a G.711 call: every key
+ * pressed on one side is one webrtccall-dtmf message on the other, in
+ * order; tones that are not DTMF keys are refused with a warning */
+static const gchar *const dtmf_codecs[] = { "OPUS", "PCMU" };
+
+/* The tones of the webrtccall-dtmf messages from @from, in order; with
+ * @p's lock. @bad: (out) (optional): the first with a wrong duration */
+static gchar *
+dtmf_received_locked (Party * p, guint from, const GstStructure ** bad)
+{
+  GString *tones = g_string_new (NULL);
+  guint i;
+
+  for (i = from; i < p->elements->len; i++) {
+    const GstStructure *s = g_ptr_array_index (p->elements, i);
+    guint duration = 0;
+
+    if (!gst_structure_has_name (s, "webrtccall-dtmf"))
+      continue;
+    g_string_append (tones, gst_structure_get_string (s, "tone"));
+    /* rtpdtmfsrc's shortest event is 250 ms */
+    if (bad && *bad == NULL && (!gst_structure_get_uint (s, "duration",
+                &duration) || duration < 100 || duration > 1000
+            || gst_structure_get_string (s, "call-id") == NULL))
+      *bad = s;
+  }
+  return g_string_free (tones, FALSE);
+}
+
+typedef struct
+{
+  guint from;
+  const gchar *want;
+} DtmfWait;
+
+static gboolean
+check_dtmf (Party * p, gpointer data)
+{
+  DtmfWait *w = data;
+  gchar *got = dtmf_received_locked (p, w->from, NULL);
+  gboolean done = strlen (got) >= strlen (w->want);
+
+  g_free (got);
+  return done;
+}
+
+static void
+assert_dtmf (Party * from, Party * to, const gchar * tones)
+{
+  gchar **parts = g_strsplit (tones, ",", -1);
+  /* the pauses are no keys */
+  gchar *keys = g_strjoinv ("", parts);
+  DtmfWait w = { n_elements (to), keys };
+  gboolean sent = FALSE;
+  gint64 start = g_get_monotonic_time ();
+  const GstStructure *bad = NULL;
+  gchar *got, *bad_text = NULL;
+
+  g_strfreev (parts);
+
+  g_signal_emit_by_name (from->call, "send-dtmf", tones, &sent);
+  fail_unless (sent, "%s: send-dtmf \"%s\" refused", from->name, tones);
+
+  wait_for (to, check_dtmf, &w, SIGNAL_MS + strlen (tones) * 500);
+  g_mutex_lock (&to->lock);
+  got = dtmf_received_locked (to, w.from, &bad);
+  if (bad)
+    bad_text = gst_structure_to_string (bad);
+  g_mutex_unlock (&to->lock);
+  fail_if (bad_text, "%s: %s", to->name, bad_text);
+
+  g_print ("DTMF %s %s -> %s: sent \"%s\", received \"%s\" in %.0f ms\n",
+      test_name, from->name, to->name, tones, got,
+      (g_get_monotonic_time () - start) / 1000.0);
+  fail_unless_equals_string (got, keys);
+  g_free (got);
+  g_free (keys);
+}
+
+GST_START_TEST (test_dtmf)
+{
+  WtspTestServer *server;
+  Party *bob, *alice;
+  gchar *props;
+  gboolean sent = TRUE;
+
+  BEGIN ();
+  server = server_start (NULL);
+  props = g_strdup_printf ("audio-codecs=%s", dtmf_codecs[__i__]);
+  bob = party_new (server, "bob", props);
+  g_free (props);
+  g_object_set (bob->call, "auto-answer", TRUE, NULL);
+  alice = party_new (server, "alice", NULL);
+  party_start (alice);
+  party_start (bob);
+  call_up (alice, bob);
+
+  assert_dtmf (alice, bob, "159*#0");
+  assert_dtmf (bob, alice, "AD7");
+  /* a pause, and a second send-dtmf queued behind the first */
+  assert_dtmf (alice, bob, "2,3");
+
+  g_signal_emit_by_name (alice->call, "send-dtmf", "12x4", &sent);
+  fail_if (sent, "send-dtmf took a tone that is no DTMF key");
+  if (!wait_for (alice, check_warning, (gpointer) "'x' in \"12x4\" is not a "
+          "DTMF key", SIGNAL_MS))
+    fail_with_states (alice, "no warning naming the bad tone");
+
+  g_signal_emit_by_name (alice->call, "hangup");
+  wait_state (alice, "ended", SIGNAL_MS);
+  wait_state (bob, "ended", SIGNAL_MS);
+  parties_free (alice, bob, NULL);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
+/* Hold and resume: while alice holds the call nobody's media reaches the
+ * other (0: hold-direction sendonly, bob answers recvonly) or only bob's
+ * reaches alice (1: recvonly); bob sees "held" in case 0; after unhold
+ * both hear each other again */
+static gint
+output_buffers (Party * p, const gchar * prefix)
+{
+  return g_atomic_int_get (&find_output (p, 0, prefix)->buffers);
+}
+
+/* Buffers on @p's audio output within 1 s, after 500 ms to settle (the
+ * jitterbuffer drains) */
+static gint
+audio_in_a_second (Party * p)
+{
+  gint before;
+
+  g_usleep (500 * G_TIME_SPAN_MILLISECOND);
+  before = output_buffers (p, "audio_src_0");
+  g_usleep (G_TIME_SPAN_SECOND);
+  return output_buffers (p, "audio_src_0") - before;
+}
+
+GST_START_TEST (test_hold)
+{
+  WtspTestServer *server;
+  Party *bob, *alice;
+  gint to_bob, to_alice;
+
+  BEGIN ();
+  server = server_start (NULL);
+  bob = party_new (server, "bob", "auto-answer=true");
+  alice = party_new (server, "alice", __i__ == 0 ? NULL :
+      "hold-direction=recvonly");
+  party_start (alice);
+  party_start (bob);
+  call_up (alice, bob);
+
+  g_signal_emit_by_name (alice->call, "hold");
+  wait_state (alice, "holding", SIGNAL_MS);
+  if (__i__ == 0)
+    wait_state (bob, "held", SIGNAL_MS);
+  to_bob = audio_in_a_second (bob);
+  to_alice = audio_in_a_second (alice);
+  g_print ("HOLD %s: audio buffers in 1 s while held: to bob %d, to alice "
+      "%d\n", test_name, to_bob, to_alice);
+  fail_unless_equals_int (to_bob, 0);
+  if (__i__ == 0) {
+    fail_unless_equals_int (to_alice, 0);
+  } else {
+    fail_unless (to_alice > 25, "bob's audio stopped although alice holds "
+        "recvonly: %d buffers in 1 s", to_alice);
+  }
+  fail_unless_equals_string (call_state (alice), "holding");
+
+  g_signal_emit_by_name (alice->call, "unhold");
+  wait_state (alice, "connected", SIGNAL_MS);
+  if (__i__ == 0)
+    wait_state (bob, "connected", SIGNAL_MS);
+  to_bob = audio_in_a_second (bob);
+  to_alice = audio_in_a_second (alice);
+  g_print ("HOLD %s: after unhold: to bob %d, to alice %d\n", test_name,
+      to_bob, to_alice);
+  fail_unless (to_bob > 25 && to_alice > 25, "media did not come back: %d "
+      "and %d buffers in 1 s", to_bob, to_alice);
+  assert_no_problems (alice);
+  assert_no_problems (bob);
+
+  g_signal_emit_by_name (alice->call, "hangup");
+  wait_state (alice, "ended", SIGNAL_MS);
+  wait_state (bob, "ended", SIGNAL_MS);
+  parties_free (alice, bob, NULL);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
 static void
 add_case (TCase * tc, TFun fn, const gchar * name, gint start, gint end,
     Where where)
@@ -3218,6 +3412,8 @@ webrtccall_suite (void)
   else
     ADD_LOOP (tc, test_ended_before_eos, 0, 3, NETNS);
   ADD_TEST (tc, test_eos_without_media, NETNS);
+  ADD_LOOP (tc, test_dtmf, 0, G_N_ELEMENTS (dtmf_codecs), NETNS);
+  ADD_LOOP (tc, test_hold, 0, 2, NETNS);
   return s;
 }
 

@@ -109,6 +109,8 @@ struct _Call
   gchar *caller_number;
   gchar *callee_number;         /* as dialled */
   Leg *updater;                 /* the leg whose update is in progress */
+  gboolean hold_offer;          /* that update is our re-offer for its hold:
+                                 * the answer goes no further */
   gchar *refer_id;              /* this call carries out that transfer */
   gchar *referred_by;
 
@@ -455,6 +457,7 @@ call_leg_free (Leg * leg)
   gathering_free (leg->gathering);
   gathering_free (leg->previous);
   g_free (leg->call_id);
+  g_free (leg->sdp);
   g_free (leg);
 }
 
@@ -734,6 +737,10 @@ call_deliver (Call * call, Leg * leg, JsonObject * jsep, DeliverFunc func)
       NULL);
 
   g_assert (call->held_leg == NULL);
+  if (sdp) {
+    g_free (leg->sdp);
+    leg->sdp = g_strdup (sdp);
+  }
   call->held_leg = leg;
   call->held_jsep = json_object_ref (jsep);
   call->held_func = func;
@@ -929,6 +936,13 @@ deliver_update_answer (Call * call, JsonObject * answer)
 
   call->updater = NULL;
   call->update_state = UPDATE_NONE;
+  if (call->hold_offer) {
+    /* the holder asked for hold or unhold, not for an SDP */
+    call->hold_offer = FALSE;
+    server_log (call->server, "[%s] call %s: the far end answered the "
+        "hold re-offer", updater->session->number, updater->call_id);
+    return;
+  }
   leg_send_with_jsep (updater, "updated", answer);
 }
 
@@ -1225,23 +1239,48 @@ check_active (Client * client, WtspMessage * req, Leg * leg)
   return FALSE;
 }
 
-/* hold and unhold: a re-INVITE with the new direction, for the far end */
+/* hold and unhold: a re-INVITE for the far end, as Janus' SIP plugin
+ * sends one: the holder's last SDP with the new direction (@sdp_direction,
+ * the holder's), in updating_call; its answer comes in update (or
+ * accept) and goes no further. "direction" is the far end's new one. */
 static void
 handle_direction (Client * client, WtspMessage * req, Leg * leg,
-    const gchar * own_event, const gchar * direction)
+    const gchar * own_event, const gchar * sdp_direction)
 {
   Call *call = leg->call;
   Leg *peer = leg_peer (leg);
+  GstSDPMessage *sdp = NULL;
   JsonObject *event;
 
   if (!check_active (client, req, leg))
     return;
+  if (call->update_state != UPDATE_NONE) {
+    client_respond_error (client, req, leg, 405,
+        "not allowed: an update is already in progress");
+    return;
+  }
   client_respond_ack (client, req, leg);
   leg_send_simple (leg, own_event);
 
   event = call_event_new ("updating_call", peer);
   set_parties (event, call);
-  json_object_set_string_member (event, "direction", direction);
+  json_object_set_string_member (event, "direction",
+      opposite_direction (sdp_direction));
+  if (leg->sdp && gst_sdp_message_new_from_text (leg->sdp, &sdp) == GST_SDP_OK) {
+    JsonObject *jsep = json_object_new ();
+
+    wtsp_sdp_set_direction (sdp, sdp_direction);
+    g_free (leg->sdp);
+    leg->sdp = gst_sdp_message_as_text (sdp);
+    json_object_set_string_member (jsep, "type", "offer");
+    json_object_set_string_member (jsep, "sdp", leg->sdp);
+    json_object_set_object_member (event, "jsep", jsep);
+    call->updater = leg;
+    call->update_state = UPDATE_OFFERED;
+    call->hold_offer = TRUE;
+  }
+  if (sdp)
+    gst_sdp_message_free (sdp);
   leg_send_event (peer, event);
 }
 
@@ -1250,8 +1289,15 @@ handle_hold (Client * client, WtspMessage * req, Leg * leg)
 {
   const gchar *direction = wtsp_message_get_string (req, "direction");
 
+  if (direction && !g_str_equal (direction, "sendonly")
+      && !g_str_equal (direction, "recvonly")
+      && !g_str_equal (direction, "inactive")) {
+    client_respond_error (client, req, leg, 467, "hold direction must be "
+        "sendonly, recvonly or inactive");
+    return;
+  }
   handle_direction (client, req, leg, "holding",
-      opposite_direction (direction ? direction : "sendonly"));
+      direction ? direction : "sendonly");
 }
 
 static void
@@ -1267,6 +1313,16 @@ handle_update (Client * client, WtspMessage * req, Leg * leg)
 
   if (!check_active (client, req, leg))
     return;
+  /* the answer to the other leg's update (a re-INVITE), as Janus' SIP
+   * plugin takes it */
+  if (call->update_state == UPDATE_OFFERED && call->updater != leg
+      && jsep_is (req, "answer")) {
+    client_respond_ack (client, req, leg);
+    call->update_state = UPDATE_ANSWERING;
+    call_deliver (call, leg, wtsp_message_get_object (req, "jsep"),
+        deliver_update_answer);
+    return;
+  }
   if (call->update_state != UPDATE_NONE) {
     client_respond_error (client, req, leg, 405,
         "not allowed: an update is already in progress");

@@ -122,6 +122,7 @@ struct _Leg
   Gathering *gathering;         /* the current ICE session's */
   Gathering *previous;          /* the one before, until a jsep picks one */
   gboolean up;                  /* this side has had its "accepted" */
+  gchar *sdp;                   /* the last SDP it sent: a hold re-offers it */
 };
 
 /* signaling-server.c */
