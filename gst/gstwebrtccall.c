@@ -70,6 +70,21 @@
  * `webrtccall-transfer` element message (`event`, `line`, `call-id`,
  * `refer-to`, `referred-by`, `refer-id`, `replace-call-id`).
  *
+ * #GstWebrtcCall::hold asks for `hold-direction`; once the server confirms
+ * (`holding`) the bin sends nothing until #GstWebrtcCall::unhold is
+ * confirmed (`connected` again).
+ *
+ * DTMF: calls negotiate RFC 4733 telephone-event; #GstWebrtcCall::send-dtmf
+ * sends keys in the audio stream, and each key the far end presses is a
+ * `webrtccall-dtmf` element message (`tone` string, `duration` uint ms,
+ * `line`, `call-id`).
+ *
+ * Call quality: every `stats-interval` ms a `webrtccall-stats` element
+ * message (webrtcbin's get-stats summed up: per kind and direction codec,
+ * bitrate, packets, loss, jitter; round trip; candidate types), the same
+ * as the `stats` property; `stats-file` appends each as a JSON line, which
+ * `pipelines/call-report.py` turns into a PNG.
+ *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 webrtccall name=call location=ws://127.0.0.1:8080/signaling/v1 token-file=alice.token number=bob \
@@ -84,6 +99,12 @@
  * finished and gst-launch exits when the call ends. Name the muxer's pads:
  * gst-launch links `queue ! mux.` before it knows the caps, and may pick
  * the wrong pad.
+ *
+ * |[
+ * gst-launch-1.0 -m webrtccall location=ws://127.0.0.1:8080/signaling/v1 token-file=alice.token number=ivr stats-file=call.jsonl \
+ *     audiotestsrc is-live=true ! call.audio_sink  call.audio_src_0 ! queue ! autoaudiosink
+ * ]| Calls an IVR, prints every `webrtccall-dtmf` and `webrtccall-stats` on
+ * the bus (-m), and logs the call's quality for `call-report.py`.
  *
  * Since: 0.1
  */
@@ -114,6 +135,8 @@ GST_DEBUG_CATEGORY (gst_webrtc_call_debug);
 #define DEFAULT_DTMF_DURATION 100
 #define DEFAULT_DTMF_GAP 70
 #define DEFAULT_HOLD_DIRECTION GST_WEBRTC_CALL_HOLD_SENDONLY
+#define DEFAULT_STATS_INTERVAL 1000
+#define DEFAULT_STATS_FILE NULL
 
 /* How long the application's thread waits, at most, for another of our
  * threads in a state change; past it, a warning names what was waited for */
@@ -137,6 +160,8 @@ enum
   PROP_DTMF_DURATION,
   PROP_DTMF_GAP,
   PROP_HOLD_DIRECTION,
+  PROP_STATS_INTERVAL,
+  PROP_STATS_FILE,
   PROP_STATE,
   PROP_CALL_ID,
   PROP_REMOTE_NUMBER,
@@ -219,8 +244,8 @@ gst_webrtc_call_hold_direction_get_type (void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {GST_WEBRTC_CALL_HOLD_SENDONLY, "We may send, the far end does not "
-          "(RFC 3264 hold)", "sendonly"},
+    {GST_WEBRTC_CALL_HOLD_SENDONLY, "RFC 3264 hold: the far end stops "
+          "sending", "sendonly"},
     {GST_WEBRTC_CALL_HOLD_INACTIVE, "Neither side sends", "inactive"},
     {GST_WEBRTC_CALL_HOLD_RECVONLY, "The far end goes on sending, we listen",
         "recvonly"},
@@ -1742,6 +1767,13 @@ gst_webrtc_call_set_property (GObject * object, guint prop_id,
     case PROP_HOLD_DIRECTION:
       self->hold_direction = g_value_get_enum (value);
       break;
+    case PROP_STATS_INTERVAL:
+      self->stats_interval = g_value_get_uint (value);
+      break;
+    case PROP_STATS_FILE:
+      g_free (self->stats_file);
+      self->stats_file = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1836,6 +1868,12 @@ gst_webrtc_call_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_HOLD_DIRECTION:
       g_value_set_enum (value, self->hold_direction);
       break;
+    case PROP_STATS_INTERVAL:
+      g_value_set_uint (value, self->stats_interval);
+      break;
+    case PROP_STATS_FILE:
+      g_value_set_string (value, self->stats_file);
+      break;
     case PROP_STATE:
       g_value_set_enum (value, self->state);
       break;
@@ -1880,6 +1918,7 @@ gst_webrtc_call_finalize (GObject * object)
   g_free (self->turn_server);
   g_free (self->video_codecs);
   g_free (self->audio_codecs);
+  g_free (self->stats_file);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -1901,6 +1940,7 @@ gst_webrtc_call_init (GstWebrtcCall * self)
   self->dtmf_duration = DEFAULT_DTMF_DURATION;
   self->dtmf_gap = DEFAULT_DTMF_GAP;
   self->hold_direction = DEFAULT_HOLD_DIRECTION;
+  self->stats_interval = DEFAULT_STATS_INTERVAL;
   self->state = GST_WEBRTC_CALL_STATE_IDLE;
 
   self->settings = wtsp_session_new ();
@@ -1989,6 +2029,15 @@ gst_webrtc_call_class_init (GstWebrtcCallClass * klass)
           "The direction the hold action asks for; whichever it is, we "
           "send nothing while on hold", GST_TYPE_WEBRTC_CALL_HOLD_DIRECTION,
           DEFAULT_HOLD_DIRECTION, rw));
+  g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
+      g_param_spec_uint ("stats-interval", "Stats interval",
+          "How often a call posts webrtccall-stats (webrtcbin's get-stats "
+          "summed up), in ms; 0 = never. Read when the call is answered",
+          0, G_MAXUINT, DEFAULT_STATS_INTERVAL, rw));
+  g_object_class_install_property (gobject_class, PROP_STATS_FILE,
+      g_param_spec_string ("stats-file", "Stats file",
+          "File each webrtccall-stats is appended to, as a line of JSON, for "
+          "pipelines/call-report.py (NULL = none)", DEFAULT_STATS_FILE, rw));
   g_object_class_install_property (gobject_class, PROP_STATE,
       g_param_spec_enum ("state", "State", "State of the call",
           GST_TYPE_WEBRTC_CALL_STATE, GST_WEBRTC_CALL_STATE_IDLE, ro));
@@ -2002,9 +2051,12 @@ gst_webrtc_call_class_init (GstWebrtcCallClass * klass)
           ro));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
-          "webrtccall-stats of the current or last call: state (string), "
-          "call-id (string), setup-ms (double: start to connected), "
-          "video/audio-buffers-received, video/audio-packets-sent (int)",
+          "webrtccall-stats of the current or last call: state, call-id, "
+          "line, setup-ms (start to connected), video/audio-buffers-received, "
+          "video/audio-packets-sent, and from the last get-stats per "
+          "KIND-DIR (audio/video, in/out): -codec, -bitrate (bit/s), -bytes, "
+          "-packets, -packets-lost, -jitter-ms; round-trip-ms, "
+          "local/remote-candidate-type (docs/webrtccall.md)",
           GST_TYPE_STRUCTURE, ro));
 
   wtsp_settings_install (gobject_class, PROP_SESSION_SETTINGS, FALSE);

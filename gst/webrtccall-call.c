@@ -41,6 +41,9 @@ webrtc_call_call_finalize (GObject * object)
   g_list_free_full (call->senders, gst_object_unref);
   if (call->dtmf_pending)
     g_string_free (call->dtmf_pending, TRUE);
+  g_clear_pointer (&call->samples, g_hash_table_unref);
+  if (call->quality)
+    gst_structure_free (call->quality);
   g_list_free_full (call->promises, (GDestroyNotify) gst_promise_unref);
   gst_clear_object (&call->webrtc);
   g_free (call->call_id);
@@ -421,6 +424,7 @@ webrtc_call_call_handle_event (WebrtcCallCall * call, WtspMessage * msg)
     webrtc_call_call_post_state (call, GST_WEBRTC_CALL_STATE_ACCEPTED, 0,
         NULL);
     webrtc_call_watchdog_start (call);
+    webrtc_call_stats_start (call);
     if (call->ice_connected && (call->media_flowing
             || !webrtc_call_negotiation_remote_sends (call)))
       post_connected (call);

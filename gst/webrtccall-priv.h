@@ -87,6 +87,9 @@ struct _GstWebrtcCall
   guint dtmf_duration;          /* ms */
   guint dtmf_gap;               /* ms */
   GstWebrtcCallHoldDirection hold_direction;
+  guint stats_interval;         /* ms, 0 = no webrtccall-stats messages */
+  gchar *stats_file;
+  gboolean stats_file_warned;   /* task thread */
   GstWebrtcCallState state;
 
   /* The task queue: all call work runs on this thread, in order */
@@ -173,6 +176,9 @@ struct _WebrtcCallCall
   GString *dtmf_pending;        /* send-dtmf tones not played yet */
   gboolean dtmf_playing;
   gboolean on_hold;             /* we hold the call: from holding to resuming */
+  GHashTable *samples;          /* webrtccall-stats.c: bytes at the last
+                                 * sample, for bitrates */
+  gboolean stats_pending;       /* a get-stats not replied yet */
 
   /* GST_OBJECT_LOCK */
   GstWebrtcCallState state;
@@ -186,6 +192,8 @@ struct _WebrtcCallCall
   gboolean no_more_pads;
 
   WebrtcCallWatchdog *watchdog; /* GST_OBJECT_LOCK */
+  GstStructure *quality;        /* GST_OBJECT_LOCK: the last get-stats,
+                                 * summed up (webrtccall-stats.c) */
 
   /* atomic */
   gint video_rtp;               /* RTP packets out of webrtcbin */
@@ -288,8 +296,9 @@ void webrtc_call_dtmf_send (WebrtcCallCall * call, const gchar * tones);
 gboolean webrtc_call_dtmf_take_pad (WebrtcCallCall * call, GstPad * pad,
     const GstCaps * caps);
 
-/* webrtccall-stats.c */
+/* webrtccall-stats.c: call quality from webrtcbin's get-stats */
 GstStructure *webrtc_call_stats_new (GstWebrtcCall * self);
+void webrtc_call_stats_start (WebrtcCallCall * call);
 
 G_END_DECLS
 

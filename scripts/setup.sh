@@ -16,6 +16,7 @@ packages=(
   gstreamer1.0-plugins-base-apps python3-gi gir1.2-gstreamer-1.0
   chromium coturn
   janus baresip sip-tester kamailio
+  python3-matplotlib
 )
 # Node comes from NodeSource on some machines, with its own npm that
 # Debian's npm package would conflict with

@@ -224,6 +224,20 @@ no_session_field (GQuark field, const GValue * value, gpointer user_data)
   return TRUE;
 }
 
+/* telephone-event formats in an m-line's text */
+static guint
+count_events (const gchar * mline)
+{
+  guint n = 0;
+  const gchar *p = mline;
+
+  while ((p = strstr (p, "telephone-event/"))) {
+    n++;
+    p++;
+  }
+  return n;
+}
+
 GST_START_TEST (test_choose)
 {
   const ChooseCase *c = &choose_cases[__i__];
@@ -233,6 +247,7 @@ GST_START_TEST (test_choose)
   GstCaps *caps = NULL;
   const GstStructure *s;
   gint pt = -1, caps_pt = -1;
+  guint i;
 
   GST_INFO ("%s: \"%s\"", c->name, c->preferences);
   codec = webrtc_call_codecs_choose (media, c->preferences, &pt, &caps);
@@ -254,7 +269,13 @@ GST_START_TEST (test_choose)
 
   /* codec-preferences for the transceiver: the offer's payload type */
   fail_unless (caps != NULL, "%s: no caps", c->name);
-  fail_unless_equals_int (gst_caps_get_size (caps), 1);
+  /* the codec, then every telephone-event of an audio offer (RFC 4733) */
+  fail_unless_equals_int (gst_caps_get_size (caps), 1 +
+      (g_str_equal (codec->media, "audio") ? count_events (c->mline) : 0));
+  for (i = 1; i < gst_caps_get_size (caps); i++)
+    fail_unless_equals_string (gst_structure_get_string
+        (gst_caps_get_structure (caps, i), "encoding-name"),
+        "TELEPHONE-EVENT");
   s = gst_caps_get_structure (caps, 0);
   fail_unless (gst_structure_has_name (s, "application/x-rtp"),
       "%s: %" GST_PTR_FORMAT, c->name, caps);
@@ -341,9 +362,11 @@ typedef struct
 static const OfferCase offer_cases[] = {
   {"video-default", "video", "VP8,H264", "VP8/96 H264/102", NULL},
   {"video-h264-first", "video", "H264,VP8", "H264/102 VP8/96", NULL},
-  {"audio-default", "audio", "OPUS,PCMU,PCMA", "OPUS/111 PCMU/0 PCMA/8",
-      NULL},
-  {"audio-g711", "audio", "pcma, pcmu", "PCMA/8 PCMU/0", NULL},
+  /* and RFC 4733 telephone-event at Opus' rate and G.711's */
+  {"audio-default", "audio", "OPUS,PCMU,PCMA", "OPUS/111 PCMU/0 PCMA/8 "
+        "TELEPHONE-EVENT/110 TELEPHONE-EVENT/126", NULL},
+  {"audio-g711", "audio", "pcma, pcmu", "PCMA/8 PCMU/0 TELEPHONE-EVENT/110 "
+        "TELEPHONE-EVENT/126", NULL},
   {"unknown", "video", "FOO", NULL, "\"FOO\""},
   {"unknown-among-known", "audio", "OPUS,FOO", NULL, "\"FOO\""},
   {"audio-codec-for-video", "video", "OPUS", NULL, "\"OPUS\""},

@@ -287,6 +287,89 @@ GST_START_TEST (test_clean_rejected)
 
 GST_END_TEST;
 
+GST_START_TEST (test_answer_telephone_events)
+{
+  /* an offer's audio m-line, our answer's, and what the answer ends with */
+  static const struct
+  {
+    const gchar *offer;
+    const gchar *answer;
+    gboolean changed;
+    const gchar *formats;       /* the answer's formats after */
+    const gchar *fmtp;          /* its a=fmtp for the added one, or NULL */
+  } rows[] = {
+    /* Chromium's offer: Opus answered, the 48 kHz event with it */
+    {"m=audio 9 UDP/TLS/RTP/SAVPF 111 0 110 126\r\na=rtpmap:111 opus/48000/2\r\n"
+          "a=rtpmap:0 PCMU/8000\r\na=rtpmap:110 telephone-event/48000\r\n"
+          "a=rtpmap:126 telephone-event/8000\r\na=fmtp:126 0-16\r\n",
+          "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 OPUS/48000/2\r\n",
+        TRUE, "111 110", "110 0-15"},
+    /* G.711 answered: the 8 kHz one, with the offer's fmtp */
+    {"m=audio 9 UDP/TLS/RTP/SAVPF 111 0 110 126\r\na=rtpmap:111 opus/48000/2\r\n"
+          "a=rtpmap:0 PCMU/8000\r\na=rtpmap:110 telephone-event/48000\r\n"
+          "a=rtpmap:126 telephone-event/8000\r\na=fmtp:126 0-16\r\n",
+          "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=rtpmap:0 PCMU/8000\r\n",
+        TRUE, "0 126", "126 0-16"},
+    /* a phone's 101 at 8 kHz only, and Opus answered: no event at 48 kHz */
+    {"m=audio 9 RTP/AVP 111 101\r\na=rtpmap:111 opus/48000/2\r\n"
+          "a=rtpmap:101 telephone-event/8000\r\n",
+          "m=audio 9 RTP/AVP 111\r\na=rtpmap:111 OPUS/48000/2\r\n",
+        FALSE, "111", NULL},
+    /* already answered */
+    {"m=audio 9 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+          "a=rtpmap:101 telephone-event/8000\r\n",
+          "m=audio 9 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+          "a=rtpmap:101 telephone-event/8000\r\n", FALSE, "0 101", NULL},
+    /* no event offered */
+    {"m=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
+        "m=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n", FALSE, "0", NULL},
+    /* a rejected m-line stays rejected */
+    {"m=audio 9 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+          "a=rtpmap:101 telephone-event/8000\r\n",
+          "m=audio 0 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n", FALSE, "0", NULL},
+    /* video is no business of telephone-event */
+    {"m=video 9 RTP/AVP 96 101\r\na=rtpmap:96 VP8/90000\r\n"
+          "a=rtpmap:101 telephone-event/90000\r\n",
+          "m=video 9 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n", FALSE, "96",
+        NULL},
+  };
+  const gchar *head = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n";
+  guint r, f, a;
+
+  for (r = 0; r < G_N_ELEMENTS (rows); r++) {
+    gchar *ot = g_strconcat (head, rows[r].offer, NULL);
+    gchar *at = g_strconcat (head, rows[r].answer, NULL);
+    GstSDPMessage *offer, *answer;
+    const GstSDPMedia *m;
+    GString *formats = g_string_new (NULL);
+    const gchar *fmtp = NULL;
+
+    fail_unless_equals_int (gst_sdp_message_new_from_text (ot, &offer),
+        GST_SDP_OK);
+    fail_unless_equals_int (gst_sdp_message_new_from_text (at, &answer),
+        GST_SDP_OK);
+    fail_unless_equals_int (wtsp_sdp_answer_telephone_events (answer, offer),
+        rows[r].changed);
+    m = gst_sdp_message_get_media (answer, 0);
+    for (f = 0; f < gst_sdp_media_formats_len (m); f++)
+      g_string_append_printf (formats, "%s%s", f ? " " : "",
+          gst_sdp_media_get_format (m, f));
+    fail_unless_equals_string (formats->str, rows[r].formats);
+    for (a = 0; a < gst_sdp_media_attributes_len (m); a++)
+      if (g_str_equal (gst_sdp_media_get_attribute (m, a)->key, "fmtp"))
+        fmtp = gst_sdp_media_get_attribute (m, a)->value;
+    if (rows[r].fmtp)
+      fail_unless_equals_string (fmtp, rows[r].fmtp);
+    g_string_free (formats, TRUE);
+    gst_sdp_message_free (offer);
+    gst_sdp_message_free (answer);
+    g_free (ot);
+    g_free (at);
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_set_direction)
 {
   static const struct
@@ -393,6 +476,7 @@ sdp_suite (void)
   tcase_add_test (tc, test_clean_rejected);
   tcase_add_test (tc, test_fingerprint_to_media);
   tcase_add_test (tc, test_set_direction);
+  tcase_add_test (tc, test_answer_telephone_events);
   return s;
 }
 

@@ -21,6 +21,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <gst/check/gstcheck.h>
+#include <json-glib/json-glib.h>
 #include <openssl/crypto.h>
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -3341,6 +3342,147 @@ GST_START_TEST (test_hold)
 
 GST_END_TEST;
 
+/* Call quality: webrtccall-stats every stats-interval ms from webrtcbin's
+ * get-stats (bitrates, loss, jitter, round trip, candidate types), the
+ * same in the stats property, one JSON line each in stats-file, and
+ * pipelines/call-report.py makes a PNG of them */
+static guint
+count_stats_messages (Party * p, const GstStructure ** last)
+{
+  guint i, n = 0;
+
+  g_mutex_lock (&p->lock);
+  for (i = 0; i < p->elements->len; i++) {
+    const GstStructure *s = g_ptr_array_index (p->elements, i);
+
+    if (gst_structure_has_name (s, "webrtccall-stats")) {
+      n++;
+      *last = s;
+    }
+  }
+  g_mutex_unlock (&p->lock);
+  return n;
+}
+
+static gdouble
+stats_double (const GstStructure * s, const gchar * field)
+{
+  gdouble v = -1;
+
+  fail_unless (gst_structure_get_double (s, field, &v), "no %s in %"
+      GST_PTR_FORMAT, field, s);
+  return v;
+}
+
+GST_START_TEST (test_call_stats)
+{
+  WtspTestServer *server;
+  Party *bob, *alice;
+  const GstStructure *last = NULL;
+  GstStructure *prop;
+  gchar *dir = g_dir_make_tmp ("webrtccall-stats-XXXXXX", NULL);
+  gchar *jsonl = g_build_filename (dir, "call.jsonl", NULL);
+  gchar *png = g_build_filename (dir, "call.png", NULL);
+  gchar *contents = NULL, **lines, *out = NULL, *err = NULL;
+  const gchar *report = g_getenv ("WTSP_CALL_REPORT");
+  gint status = -1;
+  guint n, i, json_lines = 0;
+  gsize len = 0;
+
+  BEGIN ();
+  server = server_start (NULL);
+  bob = party_new (server, "bob", "auto-answer=true stats-interval=0");
+  alice = party_new (server, "alice", "stats-interval=500");
+  g_object_set (alice->call, "stats-file", jsonl, NULL);
+  party_start (alice);
+  party_start (bob);
+  call_up (alice, bob);
+  g_usleep (3 * G_TIME_SPAN_SECOND);
+
+  n = count_stats_messages (alice, &last);
+  fail_unless (n >= 4, "%u webrtccall-stats in 3 s at 500 ms", n);
+  out = gst_structure_to_string (last);
+  g_print ("QUALITY %s alice (%u messages): %s\n", test_name, n, out);
+  g_clear_pointer (&out, g_free);
+  fail_unless_equals_string (gst_structure_get_string (last, "audio-in-codec"),
+      "OPUS");
+  fail_unless_equals_string (gst_structure_get_string (last, "video-out-codec"),
+      "VP8");
+  /* Opus at 32 kbit/s, VP8 well above */
+  fail_unless (stats_double (last, "audio-in-bitrate") > 16000);
+  fail_unless (stats_double (last, "audio-out-bitrate") > 16000);
+  fail_unless (stats_double (last, "video-in-bitrate") > 50000);
+  fail_unless (stats_double (last, "video-out-bitrate") > 50000);
+  fail_unless (stats_double (last, "round-trip-ms") > 0);
+  fail_unless (stats_double (last, "audio-in-jitter-ms") >= 0);
+  fail_unless_equals_string (gst_structure_get_string (last,
+          "local-candidate-type"), "host");
+  /* a call with stats-interval=0 posts none */
+  fail_unless_equals_int (count_stats_messages (bob, &last), 0);
+
+  prop = get_stats (alice);
+  fail_unless (gst_structure_has_field (prop, "audio-in-bitrate"),
+      "the stats property lacks the call quality: %" GST_PTR_FORMAT, prop);
+  gst_structure_free (prop);
+
+  g_signal_emit_by_name (alice->call, "hangup");
+  wait_state (alice, "ended", SIGNAL_MS);
+  wait_state (bob, "ended", SIGNAL_MS);
+
+  fail_unless (g_file_get_contents (jsonl, &contents, &len, NULL),
+      "no %s", jsonl);
+  lines = g_strsplit (contents, "\n", -1);
+  for (i = 0; lines[i]; i++) {
+    JsonNode *node;
+
+    if (*lines[i] == '\0')
+      continue;
+    node = json_from_string (lines[i], NULL);
+    fail_unless (node && JSON_NODE_HOLDS_OBJECT (node), "line %u: %s", i,
+        lines[i]);
+    fail_unless (json_object_has_member (json_node_get_object (node),
+            "time-ms"));
+    json_node_unref (node);
+    json_lines++;
+  }
+  g_strfreev (lines);
+  g_free (contents);
+  fail_unless (json_lines >= 4, "%u lines in %s", json_lines, jsonl);
+
+  fail_unless (report != NULL, "WTSP_CALL_REPORT (pipelines/call-report.py) "
+      "not set");
+  {
+    const gchar *argv[] = { "/usr/bin/python3", report, jsonl, "-o", png,
+      NULL
+    };
+    GError *error = NULL;
+
+    fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, 0, NULL, NULL,
+            &out, &err, &status, &error), "%s", error ? error->message : "");
+  }
+  g_print ("REPORT %s: %s", test_name, out);
+  fail_unless (g_spawn_check_wait_status (status, NULL), "call-report.py: %s",
+      err);
+  fail_unless (strstr (out, "audio in OPUS") != NULL, "%s", out);
+  fail_unless (g_file_get_contents (png, &contents, &len, NULL));
+  fail_unless (len > 1000 && memcmp (contents, "\x89PNG", 4) == 0,
+      "%s is no PNG", png);
+  g_free (contents);
+  g_free (out);
+  g_free (err);
+
+  g_unlink (png);
+  g_unlink (jsonl);
+  g_rmdir (dir);
+  g_free (png);
+  g_free (jsonl);
+  g_free (dir);
+  parties_free (alice, bob, NULL);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
 static void
 add_case (TCase * tc, TFun fn, const gchar * name, gint start, gint end,
     Where where)
@@ -3414,6 +3556,7 @@ webrtccall_suite (void)
   ADD_TEST (tc, test_eos_without_media, NETNS);
   ADD_LOOP (tc, test_dtmf, 0, G_N_ELEMENTS (dtmf_codecs), NETNS);
   ADD_LOOP (tc, test_hold, 0, 2, NETNS);
+  ADD_TEST (tc, test_call_stats, NETNS);
   return s;
 }
 
