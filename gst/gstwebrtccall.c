@@ -135,6 +135,7 @@ GST_DEBUG_CATEGORY (gst_webrtc_call_debug);
 #define DEFAULT_DTMF_DURATION 100
 #define DEFAULT_DTMF_GAP 70
 #define DEFAULT_HOLD_DIRECTION GST_WEBRTC_CALL_HOLD_SENDONLY
+#define DEFAULT_MUTED FALSE
 #define DEFAULT_STATS_INTERVAL 1000
 #define DEFAULT_STATS_FILE NULL
 
@@ -162,6 +163,8 @@ enum
   PROP_HOLD_DIRECTION,
   PROP_STATS_INTERVAL,
   PROP_STATS_FILE,
+  PROP_VIDEO_MUTED,
+  PROP_AUDIO_MUTED,
   PROP_STATE,
   PROP_CALL_ID,
   PROP_REMOTE_NUMBER,
@@ -1416,6 +1419,28 @@ gst_webrtc_call_unhold (GstWebrtcCall * self)
 }
 
 static void
+update_sending_task (GstWebrtcCall * self, WebrtcCallCall * call,
+    gpointer data)
+{
+  webrtc_call_media_update_sending (call);
+}
+
+/* video-muted, audio-muted: the senders of raw input at once; those of
+ * encoded input on the task thread, which decides what a call sends */
+static void
+set_muted (GstWebrtcCall * self, const gchar * media, gboolean muted)
+{
+  WebrtcCallCall *call = dup_call (self);
+
+  GST_INFO_OBJECT (self, "%s %s", media, muted ? "muted" : "unmuted");
+  webrtc_call_media_set_muted (self, media, muted);
+  if (call) {
+    webrtc_call_enqueue (self, call, update_sending_task, NULL, NULL);
+    gst_object_unref (call);
+  }
+}
+
+static void
 dtmf_task (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
 {
   webrtc_call_dtmf_send (call, data);
@@ -1774,6 +1799,16 @@ gst_webrtc_call_set_property (GObject * object, guint prop_id,
       g_free (self->stats_file);
       self->stats_file = g_value_dup_string (value);
       break;
+    case PROP_VIDEO_MUTED:
+    case PROP_AUDIO_MUTED:
+      if (prop_id == PROP_VIDEO_MUTED)
+        self->video_muted = g_value_get_boolean (value);
+      else
+        self->audio_muted = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      set_muted (self, prop_id == PROP_VIDEO_MUTED ? "video" : "audio",
+          g_value_get_boolean (value));
+      return;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1873,6 +1908,12 @@ gst_webrtc_call_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_STATS_FILE:
       g_value_set_string (value, self->stats_file);
+      break;
+    case PROP_VIDEO_MUTED:
+      g_value_set_boolean (value, self->video_muted);
+      break;
+    case PROP_AUDIO_MUTED:
+      g_value_set_boolean (value, self->audio_muted);
       break;
     case PROP_STATE:
       g_value_set_enum (value, self->state);
@@ -2038,6 +2079,14 @@ gst_webrtc_call_class_init (GstWebrtcCallClass * klass)
       g_param_spec_string ("stats-file", "Stats file",
           "File each webrtccall-stats is appended to, as a line of JSON, for "
           "pipelines/call-report.py (NULL = none)", DEFAULT_STATS_FILE, rw));
+  g_object_class_install_property (gobject_class, PROP_VIDEO_MUTED,
+      g_param_spec_boolean ("video-muted", "Video muted",
+          "Send black instead of the video input (encoded input: nothing), "
+          "without renegotiating", DEFAULT_MUTED, rw));
+  g_object_class_install_property (gobject_class, PROP_AUDIO_MUTED,
+      g_param_spec_boolean ("audio-muted", "Audio muted",
+          "Send silence instead of the audio input (encoded input: "
+          "nothing), without renegotiating", DEFAULT_MUTED, rw));
   g_object_class_install_property (gobject_class, PROP_STATE,
       g_param_spec_enum ("state", "State", "State of the call",
           GST_TYPE_WEBRTC_CALL_STATE, GST_WEBRTC_CALL_STATE_IDLE, ro));

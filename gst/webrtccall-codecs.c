@@ -435,7 +435,9 @@ make_bin (const gchar * desc, const gchar * what, GError ** error)
  *     "dtmfsrc" feeds (RFC 4733 events in the same stream)
  *
  * Raw input is converted and encoded; MJPEG is decoded first; input
- * already in @codec is only parsed and payloaded.
+ * already in @codec is only parsed and payloaded. Before the encoder of
+ * raw input, an element named "mute" (videobalance, volume) can make it
+ * black or silent: webrtc_call_codec_set_muted().
  *
  * Returns: (transfer floating) (nullable): a bin with one sink and one src
  */
@@ -467,9 +469,13 @@ webrtc_call_codec_make_sender (const WebrtcCallCodec * codec, gint pt,
     gboolean jpeg = name && g_str_equal (name, "image/jpeg");
 
     stereo = stereo && g_str_equal (codec->name, "OPUS");
-    desc = g_strdup_printf (QUEUE " ! %s%s%s ! %s ! %s pt=%d ssrc=%u",
+    /* "mute": black or silence while video-muted / audio-muted
+     * (passthrough otherwise) */
+    desc = g_strdup_printf (QUEUE " ! %s%s%s ! %s ! %s ! %s pt=%d ssrc=%u",
         jpeg ? "jpegdec ! " : "", codec->pre_encoder,
-        stereo ? ",channels=2" : "", encoder, codec->payloader, pt, ssrc);
+        stereo ? ",channels=2" : "", g_str_equal (codec->media, "video") ?
+        "videobalance name=mute" : "volume name=mute", encoder,
+        codec->payloader, pt, ssrc);
   } else {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
         "cannot send %s input in a call that negotiated %s: feed raw media, "
@@ -498,6 +504,39 @@ webrtc_call_codec_make_sender (const WebrtcCallCodec * codec, gint pt,
   g_free (desc);
   g_free (encoded_name);
   return bin;
+}
+
+gboolean
+webrtc_call_codec_can_mute (GstElement * sender)
+{
+  GstElement *mute = gst_bin_get_by_name (GST_BIN (sender), "mute");
+
+  if (mute)
+    gst_object_unref (mute);
+  return mute != NULL;
+}
+
+/**
+ * webrtc_call_codec_set_muted:
+ * @sender: from webrtc_call_codec_make_sender()
+ *
+ * Returns: FALSE if @sender cannot mute (encoded input: no "mute")
+ */
+gboolean
+webrtc_call_codec_set_muted (GstElement * sender, gboolean muted)
+{
+  GstElement *mute = gst_bin_get_by_name (GST_BIN (sender), "mute");
+
+  if (mute == NULL)
+    return FALSE;
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (mute), "mute"))
+    g_object_set (mute, "mute", muted, NULL);
+  else
+    /* black: no light, no contrast, no colour */
+    g_object_set (mute, "brightness", muted ? -1.0 : 0.0,
+        "contrast", muted ? 0.0 : 1.0, "saturation", muted ? 0.0 : 1.0, NULL);
+  gst_object_unref (mute);
+  return TRUE;
 }
 
 /**

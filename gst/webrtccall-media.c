@@ -253,7 +253,12 @@ connect_sender (WebrtcCallCall * call, WebrtcCallInput * in,
         g_str_equal (in->media, "video") ? &call->video_sent :
         &call->audio_sent, NULL);
     gst_element_sync_state_with_parent (sender);
-    g_object_set (in->valve, "drop", FALSE, NULL);
+    if (webrtc_call_media_is_muted (self, in->media)
+        && !webrtc_call_codec_set_muted (sender, TRUE))
+      GST_INFO_OBJECT (call, "%s muted: encoded input is not sent",
+          in->media);
+    else
+      g_object_set (in->valve, "drop", FALSE, NULL);
   }
   gst_object_unref (valve_src);
   gst_object_unref (sender_sink);
@@ -309,6 +314,44 @@ webrtc_call_media_connect_senders (WebrtcCallCall * call, GstSDPMessage * sdp)
   g_list_free (todo);
 }
 
+gboolean
+webrtc_call_media_is_muted (GstWebrtcCall * self, const gchar * media)
+{
+  gboolean muted;
+
+  GST_OBJECT_LOCK (self);
+  muted = g_str_equal (media, "video") ? self->video_muted :
+      self->audio_muted;
+  GST_OBJECT_UNLOCK (self);
+  return muted;
+}
+
+/**
+ * webrtc_call_media_set_muted:
+ *
+ * Any thread (a property set): the senders of @media make black or
+ * silence from now on, or stop muting; a sender of encoded input sends
+ * nothing while muted. Nothing is renegotiated.
+ */
+void
+webrtc_call_media_set_muted (GstWebrtcCall * self, const gchar * media,
+    gboolean muted)
+{
+  GList *senders = NULL, *l;
+
+  g_mutex_lock (&self->lock);
+  for (l = self->inputs; l; l = l->next) {
+    WebrtcCallInput *in = l->data;
+
+    if (in->sender && in->call && g_str_equal (in->media, media))
+      senders = g_list_prepend (senders, gst_object_ref (in->sender));
+  }
+  g_mutex_unlock (&self->lock);
+  for (l = senders; l; l = l->next)
+    webrtc_call_codec_set_muted (l->data, muted);
+  g_list_free_full (senders, gst_object_unref);
+}
+
 /**
  * webrtc_call_media_update_sending:
  *
@@ -332,6 +375,10 @@ webrtc_call_media_update_sending (WebrtcCallCall * call)
 
     if (in->call != call || in->sender == NULL || in->transceiver == NULL)
       continue;
+    /* encoded input cannot be made black or silent: not sent instead */
+    if (webrtc_call_media_is_muted (self, in->media)
+        && !webrtc_call_codec_can_mute (in->sender))
+      send = FALSE;
     g_object_get (in->transceiver, "mlineindex", &mline, NULL);
     if (send && call->remote_sdp && mline >= 0
         && (guint) mline < gst_sdp_message_medias_len (call->remote_sdp)) {

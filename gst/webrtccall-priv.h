@@ -87,6 +87,8 @@ struct _GstWebrtcCall
   guint dtmf_duration;          /* ms */
   guint dtmf_gap;               /* ms */
   GstWebrtcCallHoldDirection hold_direction;
+  gboolean video_muted;         /* black instead of the camera */
+  gboolean audio_muted;         /* silence instead of the microphone */
   guint stats_interval;         /* ms, 0 = no webrtccall-stats messages */
   gchar *stats_file;
   gboolean stats_file_warned;   /* task thread */
@@ -259,6 +261,10 @@ void webrtc_call_media_connect_senders (WebrtcCallCall * call,
     GstSDPMessage * sdp);
 void webrtc_call_media_unbind_inputs (WebrtcCallCall * call);
 void webrtc_call_media_update_sending (WebrtcCallCall * call);
+gboolean webrtc_call_media_is_muted (GstWebrtcCall * self,
+    const gchar * media);
+void webrtc_call_media_set_muted (GstWebrtcCall * self, const gchar * media,
+    gboolean muted);
 void webrtc_call_media_set_expected (WebrtcCallCall * call,
     GstSDPMessage * local, GstSDPMessage * remote);
 void webrtc_call_media_pad_added (WebrtcCallCall * call, GstPad * pad);

@@ -21,7 +21,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <gst/check/gstcheck.h>
+#include <gst/video/video.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <openssl/crypto.h>
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -3483,6 +3485,140 @@ GST_START_TEST (test_call_stats)
 
 GST_END_TEST;
 
+/* video-muted, audio-muted: the far end decodes black and silence, the
+ * call goes on and nothing is renegotiated; unmuted, the picture and the
+ * tone come back */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean video;
+  gdouble level;                /* mean luma, or RMS of S16 samples */
+  gboolean done;
+} Level;
+
+static GstPadProbeReturn
+measure_level (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Level *l = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  GstMapInfo map;
+  gdouble sum = 0;
+  gsize i, n;
+
+  if (caps == NULL || !gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    gst_clear_caps (&caps);
+    return GST_PAD_PROBE_OK;
+  }
+  if (l->video) {
+    GstVideoInfo vi;
+
+    /* the luma plane of a planar YUV frame */
+    fail_unless (gst_video_info_from_caps (&vi, caps));
+    n = MIN (map.size, (gsize) GST_VIDEO_INFO_COMP_STRIDE (&vi, 0) *
+        GST_VIDEO_INFO_HEIGHT (&vi));
+    for (i = 0; i < n; i++)
+      sum += map.data[i];
+    sum /= MAX (n, 1);
+  } else {
+    const gint16 *samples = (const gint16 *) map.data;
+
+    n = map.size / 2;
+    for (i = 0; i < n; i++)
+      sum += (gdouble) samples[i] * samples[i];
+    sum = sqrt (sum / MAX (n, 1));
+  }
+  gst_buffer_unmap (buf, &map);
+  gst_caps_unref (caps);
+  g_mutex_lock (&l->lock);
+  l->level = sum;
+  l->done = TRUE;
+  g_cond_signal (&l->cond);
+  g_mutex_unlock (&l->lock);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* The level of the next buffer out of @p's src pad @prefix, 1 s from now */
+static gdouble
+output_level (Party * p, const gchar * prefix)
+{
+  Output *o = find_output (p, 0, prefix);
+  Level l = { 0, };
+  gint64 deadline;
+
+  g_usleep (G_TIME_SPAN_SECOND);
+  g_mutex_init (&l.lock);
+  g_cond_init (&l.cond);
+  l.video = o->video;
+  gst_pad_add_probe (o->pad, GST_PAD_PROBE_TYPE_BUFFER, measure_level, &l,
+      NULL);
+  deadline = g_get_monotonic_time () + SIGNAL_MS * G_TIME_SPAN_MILLISECOND;
+  g_mutex_lock (&l.lock);
+  while (!l.done && g_cond_wait_until (&l.cond, &l.lock, deadline));
+  g_mutex_unlock (&l.lock);
+  fail_unless (l.done, "%s: no buffer on %s", p->name, prefix);
+  g_mutex_clear (&l.lock);
+  g_cond_clear (&l.cond);
+  return l.level;
+}
+
+GST_START_TEST (test_muted)
+{
+  WtspTestServer *server;
+  Party *bob, *alice;
+  GstElement *vsrc;
+  gdouble luma, rms;
+  guint renegotiations;
+
+  BEGIN ();
+  server = server_start (NULL);
+  bob = party_new (server, "bob", "auto-answer=true");
+  alice = party_new (server, "alice", NULL);
+  /* colour bars, not the ball on black */
+  vsrc = gst_bin_get_by_name (GST_BIN (alice->pipeline), "vsrc");
+  gst_util_set_object_arg (G_OBJECT (vsrc), "pattern", "smpte");
+  gst_object_unref (vsrc);
+  party_start (alice);
+  party_start (bob);
+  call_up (alice, bob);
+  renegotiations = n_states (bob);
+
+  luma = output_level (bob, "video_src_0");
+  rms = output_level (bob, "audio_src_0");
+  g_print ("MUTE %s: before: luma %.0f, rms %.0f\n", test_name, luma, rms);
+  fail_unless (luma > 60 && rms > 1000, "the test sources do not show: luma "
+      "%.0f, rms %.0f", luma, rms);
+
+  g_object_set (alice->call, "video-muted", TRUE, "audio-muted", TRUE, NULL);
+  luma = output_level (bob, "video_src_0");
+  rms = output_level (bob, "audio_src_0");
+  g_print ("MUTE %s: muted: luma %.0f, rms %.0f\n", test_name, luma, rms);
+  /* black: luma 16 at most (videobalance makes it 0) */
+  fail_unless (luma < 24, "video-muted: bob decodes luma %.0f, not black",
+      luma);
+  fail_unless (rms < 100, "audio-muted: bob hears rms %.0f", rms);
+
+  g_object_set (alice->call, "video-muted", FALSE, "audio-muted", FALSE, NULL);
+  luma = output_level (bob, "video_src_0");
+  rms = output_level (bob, "audio_src_0");
+  g_print ("MUTE %s: unmuted: luma %.0f, rms %.0f\n", test_name, luma, rms);
+  fail_unless (luma > 60 && rms > 1000);
+
+  /* no state change on either side: nothing was renegotiated */
+  fail_unless_equals_int (n_states (bob), renegotiations);
+  fail_unless_equals_string (call_state (alice), "connected");
+  assert_no_problems (alice);
+  assert_no_problems (bob);
+  g_signal_emit_by_name (alice->call, "hangup");
+  wait_state (alice, "ended", SIGNAL_MS);
+  wait_state (bob, "ended", SIGNAL_MS);
+  parties_free (alice, bob, NULL);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
 static void
 add_case (TCase * tc, TFun fn, const gchar * name, gint start, gint end,
     Where where)
@@ -3557,6 +3693,7 @@ webrtccall_suite (void)
   ADD_LOOP (tc, test_dtmf, 0, G_N_ELEMENTS (dtmf_codecs), NETNS);
   ADD_LOOP (tc, test_hold, 0, 2, NETNS);
   ADD_TEST (tc, test_call_stats, NETNS);
+  ADD_TEST (tc, test_muted, NETNS);
   return s;
 }
 
