@@ -136,6 +136,7 @@ GST_DEBUG_CATEGORY (gst_webrtc_call_debug);
 #define DEFAULT_DTMF_GAP 70
 #define DEFAULT_HOLD_DIRECTION GST_WEBRTC_CALL_HOLD_SENDONLY
 #define DEFAULT_MUTED FALSE
+#define DEFAULT_ACCEPT_TRANSFERS FALSE
 #define DEFAULT_STATS_INTERVAL 1000
 #define DEFAULT_STATS_FILE NULL
 
@@ -165,6 +166,7 @@ enum
   PROP_STATS_FILE,
   PROP_VIDEO_MUTED,
   PROP_AUDIO_MUTED,
+  PROP_ACCEPT_TRANSFERS,
   PROP_STATE,
   PROP_CALL_ID,
   PROP_REMOTE_NUMBER,
@@ -181,6 +183,7 @@ enum
   SIGNAL_HOLD,
   SIGNAL_UNHOLD,
   SIGNAL_SEND_DTMF,
+  SIGNAL_TRANSFER,
   LAST_SIGNAL
 };
 
@@ -804,10 +807,12 @@ remove_ended_outputs (GstWebrtcCall * self)
   g_list_free_full (ended, gst_object_unref);
 }
 
+/* @refer_id: the call carries out the transfer the far end asked for
+ * (protocol.md §11), on any free line: the transferred call keeps its own
+ * until the transferor hangs it up */
 static void
-dial_task (GstWebrtcCall * self, WebrtcCallCall * unused, gpointer data)
+dial_full (GstWebrtcCall * self, const gchar * number, const gchar * refer_id)
 {
-  const gchar *number = data;
   WebrtcCallCall *call, *busy;
   gchar *call_id;
   gint line;
@@ -830,7 +835,7 @@ dial_task (GstWebrtcCall * self, WebrtcCallCall * unused, gpointer data)
   }
 
   GST_OBJECT_LOCK (self);
-  line = self->line;
+  line = refer_id ? -1 : self->line;
   GST_OBJECT_UNLOCK (self);
   if (line >= 0 && (guint) line >= wtsp_session_get_n_lines (self->session)) {
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
@@ -852,6 +857,7 @@ dial_task (GstWebrtcCall * self, WebrtcCallCall * unused, gpointer data)
   g_free (call_id);
   call->outgoing = TRUE;
   call->callee = g_strdup (number);
+  call->refer_id = g_strdup (refer_id);
 
   g_mutex_lock (&self->lock);
   busy = self->call;
@@ -873,6 +879,48 @@ dial_task (GstWebrtcCall * self, WebrtcCallCall * unused, gpointer data)
   g_object_notify (G_OBJECT (self), "remote-number");
   webrtc_call_call_dial (call);
   gst_object_unref (call);
+}
+
+static void
+dial_task (GstWebrtcCall * self, WebrtcCallCall * unused, gpointer data)
+{
+  dial_full (self, data, NULL);
+}
+
+typedef struct
+{
+  gchar *number;
+  gchar *refer_id;
+} TransferDial;
+
+static void
+transfer_dial_free (TransferDial * d)
+{
+  g_free (d->number);
+  g_free (d->refer_id);
+  g_free (d);
+}
+
+static void
+transfer_dial_task (GstWebrtcCall * self, WebrtcCallCall * unused,
+    gpointer data)
+{
+  TransferDial *d = data;
+
+  dial_full (self, d->number, d->refer_id);
+}
+
+/* Task thread, once the transferred call ended here: the new call */
+void
+webrtc_call_dial_transfer (GstWebrtcCall * self, const gchar * number,
+    const gchar * refer_id)
+{
+  TransferDial *d = g_new0 (TransferDial, 1);
+
+  d->number = g_strdup (number);
+  d->refer_id = g_strdup (refer_id);
+  webrtc_call_enqueue_surgery (self, NULL, transfer_dial_task, d,
+      (GDestroyNotify) transfer_dial_free);
 }
 
 static void
@@ -1418,6 +1466,54 @@ gst_webrtc_call_unhold (GstWebrtcCall * self)
   call_action (self, "unhold", hold_task, GINT_TO_POINTER (0), FALSE);
 }
 
+typedef struct
+{
+  gchar *number;
+  gchar *replace_call_id;
+} TransferArgs;
+
+static void
+transfer_args_free (TransferArgs * a)
+{
+  g_free (a->number);
+  g_free (a->replace_call_id);
+  g_free (a);
+}
+
+static void
+transfer_task (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
+{
+  TransferArgs *a = data;
+
+  webrtc_call_call_transfer (call, a->number, a->replace_call_id);
+}
+
+static void
+gst_webrtc_call_transfer (GstWebrtcCall * self, const gchar * number,
+    const gchar * replace_call_id)
+{
+  TransferArgs *a;
+  WebrtcCallCall *call;
+
+  if (number == NULL || *number == '\0') {
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("transfer needs a number"), (NULL));
+    return;
+  }
+  call = dup_call (self);
+  if (call == NULL) {
+    GST_ELEMENT_WARNING (self, RESOURCE, FAILED,
+        ("No call to transfer to %s", number), (NULL));
+    return;
+  }
+  a = g_new0 (TransferArgs, 1);
+  a->number = g_strdup (number);
+  a->replace_call_id = g_strdup (replace_call_id);
+  webrtc_call_enqueue (self, call, transfer_task, a,
+      (GDestroyNotify) transfer_args_free);
+  gst_object_unref (call);
+}
+
 static void
 update_sending_task (GstWebrtcCall * self, WebrtcCallCall * call,
     gpointer data)
@@ -1795,6 +1891,9 @@ gst_webrtc_call_set_property (GObject * object, guint prop_id,
     case PROP_STATS_INTERVAL:
       self->stats_interval = g_value_get_uint (value);
       break;
+    case PROP_ACCEPT_TRANSFERS:
+      self->accept_transfers = g_value_get_boolean (value);
+      break;
     case PROP_STATS_FILE:
       g_free (self->stats_file);
       self->stats_file = g_value_dup_string (value);
@@ -1911,6 +2010,9 @@ gst_webrtc_call_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_VIDEO_MUTED:
       g_value_set_boolean (value, self->video_muted);
+      break;
+    case PROP_ACCEPT_TRANSFERS:
+      g_value_set_boolean (value, self->accept_transfers);
       break;
     case PROP_AUDIO_MUTED:
       g_value_set_boolean (value, self->audio_muted);
@@ -2079,6 +2181,12 @@ gst_webrtc_call_class_init (GstWebrtcCallClass * klass)
       g_param_spec_string ("stats-file", "Stats file",
           "File each webrtccall-stats is appended to, as a line of JSON, for "
           "pipelines/call-report.py (NULL = none)", DEFAULT_STATS_FILE, rw));
+  g_object_class_install_property (gobject_class, PROP_ACCEPT_TRANSFERS,
+      g_param_spec_boolean ("accept-transfers", "Accept transfers",
+          "When the far end transfers the call (its REFER), end it here and "
+          "call the transfer target (outgoing_call with refer_id); "
+          "otherwise only the webrtccall-transfer message is posted",
+          DEFAULT_ACCEPT_TRANSFERS, rw));
   g_object_class_install_property (gobject_class, PROP_VIDEO_MUTED,
       g_param_spec_boolean ("video-muted", "Video muted",
           "Send black instead of the video input (encoded input: nothing), "
@@ -2174,6 +2282,22 @@ gst_webrtc_call_class_init (GstWebrtcCallClass * klass)
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
       G_CALLBACK (gst_webrtc_call_send_dtmf), NULL, NULL, NULL,
       G_TYPE_BOOLEAN, 1, G_TYPE_STRING);
+  /**
+   * GstWebrtcCall::transfer:
+   * @call: the element
+   * @number: whom the far end is to call
+   * @replace_call_id: (nullable): for an attended transfer, the call id of
+   *     our call with @number, which the new call replaces
+   *
+   * Asks the far end to call @number (a SIP REFER through a gateway).
+   * Its progress is posted as `webrtccall-transfer` messages (`event`
+   * "transferring", then "notify" with `status`); once @number answered,
+   * the bin hangs up.
+   */
+  signals[SIGNAL_TRANSFER] = g_signal_new_class_handler ("transfer",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_webrtc_call_transfer), NULL, NULL, NULL, G_TYPE_NONE,
+      2, G_TYPE_STRING, G_TYPE_STRING);
 
   gst_element_class_add_static_pad_template (element_class,
       &video_sink_template);

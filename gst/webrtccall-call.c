@@ -14,6 +14,9 @@
 
 #include "webrtccall-priv.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #define GST_CAT_DEFAULT gst_webrtc_call_debug
 
 G_DEFINE_TYPE (WebrtcCallCall, webrtc_call_call, GST_TYPE_OBJECT);
@@ -42,6 +45,9 @@ webrtc_call_call_finalize (GObject * object)
   if (call->dtmf_pending)
     g_string_free (call->dtmf_pending, TRUE);
   g_clear_pointer (&call->samples, g_hash_table_unref);
+  g_free (call->refer_id);
+  g_free (call->transfer_to);
+  g_free (call->transfer_refer_id);
   if (call->quality)
     gst_structure_free (call->quality);
   g_list_free_full (call->promises, (GDestroyNotify) gst_promise_unref);
@@ -369,11 +375,93 @@ post_transfer_request (WebrtcCallCall * call, WtspMessage * msg)
       GST_STR_NULL (wtsp_message_get_string (msg, "refer_id")), NULL);
   const gchar *replaces = wtsp_message_get_string (msg, "replace_call_id");
 
+  const gchar *refer_to = wtsp_message_get_string (msg, "refer_to");
+  const gchar *refer_id = wtsp_message_get_string (msg, "refer_id");
+  gboolean accept;
+
   if (replaces)
     gst_structure_set (s, "replace-call-id", G_TYPE_STRING, replaces, NULL);
   GST_INFO_OBJECT (call, "the far end transfers us: %" GST_PTR_FORMAT, s);
   gst_element_post_message (GST_ELEMENT (call->bin),
       gst_message_new_element (GST_OBJECT (call->bin), s));
+
+  GST_OBJECT_LOCK (call->bin);
+  accept = call->bin->accept_transfers;
+  GST_OBJECT_UNLOCK (call->bin);
+  if (!accept)
+    return;
+  if (refer_to == NULL || *refer_to == '\0') {
+    GST_ELEMENT_WARNING (call->bin, STREAM, FAILED,
+        ("The far end asked for a transfer of call %s without saying to "
+            "whom (no refer_to): not transferred", call->call_id), (NULL));
+    return;
+  }
+  /* As a SIP transferee does: the new call is placed (with refer_id, so
+   * that the transferor hears how it goes), and the old one is left to
+   * the transferor, who hangs it up once told it worked. Here, the old
+   * call's media ends at once: the bin carries one call. */
+  call->transfer_to = g_strdup (refer_to);
+  call->transfer_refer_id = g_strdup (refer_id);
+  {
+    gchar *reason = g_strdup_printf ("transferred to %s", refer_to);
+
+    webrtc_call_call_end (call, 200, reason);
+    g_free (reason);
+  }
+}
+
+/* The progress of a transfer we asked for (transferring, then notify
+ * with the target's SIP status as message/sipfrag): for the application.
+ * Once the target answered (a final 2xx) we hang up, as a SIP transferor
+ * sends its BYE. */
+static void
+post_transfer_progress (WebrtcCallCall * call, WtspMessage * msg)
+{
+  GstStructure *s = gst_structure_new ("webrtccall-transfer",
+      "event", G_TYPE_STRING, msg->type,
+      "line", G_TYPE_INT, call->line,
+      "call-id", G_TYPE_STRING, call->call_id, NULL);
+  const gchar *state = wtsp_message_get_string (msg, "subscription_state");
+  const gchar *content = wtsp_message_get_string (msg, "content");
+  gint status = 0;
+
+  if (g_str_equal (msg->type, "notify")) {
+    /* "SIP/2.0 200 OK" */
+    if (content && g_str_has_prefix (content, "SIP/2.0 "))
+      status = atoi (content + strlen ("SIP/2.0 "));
+    gst_structure_set (s,
+        "subscription-state", G_TYPE_STRING, GST_STR_NULL (state),
+        "content-type", G_TYPE_STRING,
+        GST_STR_NULL (wtsp_message_get_string (msg, "content_type")),
+        "content", G_TYPE_STRING, GST_STR_NULL (content),
+        "status", G_TYPE_INT, status, NULL);
+  }
+  GST_INFO_OBJECT (call, "transfer: %" GST_PTR_FORMAT, s);
+  gst_element_post_message (GST_ELEMENT (call->bin),
+      gst_message_new_element (GST_OBJECT (call->bin), s));
+
+  if (g_strcmp0 (state, "terminated") == 0 && status >= 200 && status < 300) {
+    GST_INFO_OBJECT (call, "transferred: hanging up");
+    webrtc_call_call_hangup (call);
+  } else if (g_strcmp0 (state, "terminated") == 0) {
+    GST_ELEMENT_WARNING (call->bin, STREAM, FAILED,
+        ("The transfer of call %s failed: %s", call->call_id,
+            content ? content : "no status"), (NULL));
+  }
+}
+
+void
+webrtc_call_call_transfer (WebrtcCallCall * call, const gchar * number,
+    const gchar * replace_call_id)
+{
+  JsonObject *req = webrtc_call_call_request (call, "transfer");
+
+  json_object_set_string_member (req, "number", number);
+  if (replace_call_id && *replace_call_id)
+    json_object_set_string_member (req, "replace_call_id", replace_call_id);
+  GST_INFO_OBJECT (call, "transferring to %s%s%s", number,
+      replace_call_id ? ", replacing " : "", GST_STR_NULL (replace_call_id));
+  webrtc_call_send_request (call->bin, call, req);
 }
 
 /* A call event from the server, for this call's line and call id */
@@ -432,6 +520,8 @@ webrtc_call_call_handle_event (WebrtcCallCall * call, WtspMessage * msg)
     webrtc_call_negotiation_reoffer (call, msg);
   } else if (g_str_equal (e, "transfer")) {
     post_transfer_request (call, msg);
+  } else if (g_str_equal (e, "transferring") || g_str_equal (e, "notify")) {
+    post_transfer_progress (call, msg);
   } else if (g_str_equal (e, "holding")) {
     /* the server took our hold: we send nothing until we resume */
     call->on_hold = TRUE;
@@ -623,7 +713,8 @@ webrtc_call_call_end (WebrtcCallCall * call, gint code, const gchar * reason)
       reason);
 
   webrtc_call_media_end_outputs (call, webrtc_call_is_stopping (bin));
-  if (current) {
+  /* a transferred call is followed by the new one: no EOS */
+  if (current && call->transfer_to == NULL) {
     bin->calls_done = TRUE;
     webrtc_call_post_eos (bin);
   }
@@ -640,4 +731,7 @@ webrtc_call_call_end (WebrtcCallCall * call, gint code, const gchar * reason)
   g_mutex_unlock (&bin->lock);
   if (ready && current)
     webrtc_call_post_registered (bin);
+  if (ready && current && call->transfer_to)
+    webrtc_call_dial_transfer (bin, call->transfer_to,
+        call->transfer_refer_id);
 }

@@ -365,6 +365,8 @@ send_jsep_request (WebrtcCallCall * call, const gchar * type,
       gst_webrtc_sdp_type_to_string (desc->type), sdp);
   if (number)
     json_object_set_string_member (req, "number", number);
+  if (call->refer_id && g_str_equal (type, "outgoing_call"))
+    json_object_set_string_member (req, "refer_id", call->refer_id);
   json_object_set_object_member (req, "jsep",
       wtsp_jsep_new (gst_webrtc_sdp_type_to_string (desc->type), sdp));
   g_free (sdp);

@@ -89,6 +89,7 @@ struct _GstWebrtcCall
   GstWebrtcCallHoldDirection hold_direction;
   gboolean video_muted;         /* black instead of the camera */
   gboolean audio_muted;         /* silence instead of the microphone */
+  gboolean accept_transfers;
   guint stats_interval;         /* ms, 0 = no webrtccall-stats messages */
   gchar *stats_file;
   gboolean stats_file_warned;   /* task thread */
@@ -147,6 +148,8 @@ gboolean webrtc_call_session_ready (GstWebrtcCall * self);
 void webrtc_call_send_request (GstWebrtcCall * self, WebrtcCallCall * call,
     JsonObject * request);
 gchar *webrtc_call_dup_codecs (GstWebrtcCall * self, const gchar * media);
+void webrtc_call_dial_transfer (GstWebrtcCall * self, const gchar * number,
+    const gchar * refer_id);
 
 /* webrtccall-call.c: the call object and its state machine */
 struct _WebrtcCallCall
@@ -181,6 +184,9 @@ struct _WebrtcCallCall
   GHashTable *samples;          /* webrtccall-stats.c: bytes at the last
                                  * sample, for bitrates */
   gboolean stats_pending;       /* a get-stats not replied yet */
+  gchar *refer_id;              /* placed to carry out that transfer */
+  gchar *transfer_to;           /* ended to be transferred there */
+  gchar *transfer_refer_id;
 
   /* GST_OBJECT_LOCK */
   GstWebrtcCallState state;
@@ -227,6 +233,8 @@ void webrtc_call_call_hangup (WebrtcCallCall * call);
 void webrtc_call_call_give_up (WebrtcCallCall * call, gint code,
     const gchar * reason);
 void webrtc_call_call_hold (WebrtcCallCall * call, gboolean hold);
+void webrtc_call_call_transfer (WebrtcCallCall * call, const gchar * number,
+    const gchar * replace_call_id);
 void webrtc_call_call_handle_event (WebrtcCallCall * call, WtspMessage * msg);
 void webrtc_call_call_request_failed (WebrtcCallCall * call,
     const GstStructure * reply);

@@ -3619,6 +3619,128 @@ GST_START_TEST (test_muted)
 
 GST_END_TEST;
 
+/* Blind transfer through the reference server: alice calls bob, bob
+ * transfers her to carol. 0: alice accepts transfers: her call with bob
+ * ends here ("transferred to carol"), she calls carol with the refer_id,
+ * bob hears "transferring", NOTIFY 100 and 200 and hangs up; alice and
+ * carol talk. 1: she does not: the request is only posted, the call goes
+ * on. */
+typedef struct
+{
+  const gchar *event;
+  const gchar *state;           /* subscription-state, or NULL */
+  guint from;
+  const GstStructure *found;
+} TransferWait;
+
+static gboolean
+check_transfer_msg (Party * p, gpointer data)
+{
+  TransferWait *w = data;
+  guint i;
+
+  for (i = w->from; i < p->elements->len && !w->found; i++) {
+    const GstStructure *s = g_ptr_array_index (p->elements, i);
+
+    if (gst_structure_has_name (s, "webrtccall-transfer")
+        && g_strcmp0 (gst_structure_get_string (s, "event"), w->event) == 0
+        && (w->state == NULL || g_strcmp0 (gst_structure_get_string (s,
+                    "subscription-state"), w->state) == 0))
+      w->found = s;
+  }
+  return w->found != NULL;
+}
+
+static const GstStructure *
+wait_transfer_msg (Party * p, const gchar * event, const gchar * state)
+{
+  TransferWait w = { event, state, 0, NULL };
+
+  if (!wait_for (p, check_transfer_msg, &w, SIGNAL_MS)) {
+    gchar *what = g_strdup_printf ("no webrtccall-transfer event=%s%s%s",
+        event, state ? " subscription-state=" : "", state ? state : "");
+
+    fail_with_states (p, what);
+    g_free (what);
+  }
+  return w.found;
+}
+
+GST_START_TEST (test_transfer_blind)
+{
+  WtspTestServer *server;
+  Party *bob, *alice, *carol;
+  const GstStructure *s;
+  gint status = 0;
+  guint first_output;
+
+  BEGIN ();
+  server = server_start (NULL);
+  bob = party_new (server, "bob", "auto-answer=true");
+  carol = party_new (server, "carol", "auto-answer=true");
+  alice = party_new (server, "alice", __i__ == 0 ? "accept-transfers=true" :
+      NULL);
+  party_start (alice);
+  party_start (bob);
+  party_start (carol);
+  call_up (alice, bob);
+
+  g_signal_emit_by_name (bob->call, "transfer", "carol", NULL);
+  wait_transfer_msg (bob, "transferring", NULL);
+  s = wait_transfer_msg (alice, "transfer", NULL);
+  fail_unless_equals_string (gst_structure_get_string (s, "refer-to"),
+      "carol");
+  fail_unless_equals_string (gst_structure_get_string (s, "referred-by"),
+      "bob");
+  fail_unless (gst_structure_get_string (s, "refer-id") != NULL);
+
+  if (__i__ == 1) {
+    /* posted, not acted on */
+    g_usleep (G_TIME_SPAN_SECOND);
+    fail_unless_equals_string (call_state (alice), "connected");
+    fail_unless_equals_int (count_states (carol, "incoming"), 0);
+    g_signal_emit_by_name (alice->call, "hangup");
+    wait_state (alice, "ended", SIGNAL_MS);
+    wait_state (bob, "ended", SIGNAL_MS);
+    parties_free (alice, bob, carol, NULL);
+    wtsp_test_server_free (server);
+    return;
+  }
+
+  s = wait_state (alice, "ended", SIGNAL_MS);
+  assert_ended (s, 200, "transferred to carol");
+  first_output = n_outputs (alice);
+  s = wait_state (alice, "calling", SIGNAL_MS);
+  fail_unless_equals_string (gst_structure_get_string (s, "callee"), "carol");
+  s = wait_state (carol, "incoming", SIGNAL_MS);
+  fail_unless_equals_string (gst_structure_get_string (s, "caller"), "alice");
+  wait_state (carol, "connected", CONNECT_MS);
+  wait_state (alice, "connected", CONNECT_MS);
+  wait_media (alice, first_output);
+  wait_media (carol, 0);
+
+  /* the transferor is told, and hangs up */
+  s = wait_transfer_msg (bob, "notify", "terminated");
+  fail_unless (gst_structure_get_int (s, "status", &status));
+  fail_unless_equals_int (status, 200);
+  fail_unless_equals_string (gst_structure_get_string (s, "content-type"),
+      "message/sipfrag");
+  s = wait_state (bob, "ended", SIGNAL_MS);
+  assert_ended (s, 200, NULL);
+  /* alice's bin posted no EOS for the call it was transferred out of */
+  fail_if (alice->eos, "alice's pipeline got EOS at the transfer");
+  assert_no_problems (alice);
+  assert_no_problems (carol);
+
+  g_signal_emit_by_name (alice->call, "hangup");
+  wait_state (alice, "ended", SIGNAL_MS);
+  wait_state (carol, "ended", SIGNAL_MS);
+  parties_free (alice, bob, carol, NULL);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
 static void
 add_case (TCase * tc, TFun fn, const gchar * name, gint start, gint end,
     Where where)
@@ -3694,6 +3816,7 @@ webrtccall_suite (void)
   ADD_LOOP (tc, test_hold, 0, 2, NETNS);
   ADD_TEST (tc, test_call_stats, NETNS);
   ADD_TEST (tc, test_muted, NETNS);
+  ADD_LOOP (tc, test_transfer_blind, 0, 2, NETNS);
   return s;
 }
 
