@@ -21,6 +21,11 @@ GST_DEBUG_CATEGORY_EXTERN (gst_webrtc_call_debug);
 #define VIDEO_FEEDBACK "rtcp-fb-nack=(boolean)true, " \
   "rtcp-fb-nack-pli=(boolean)true, rtcp-fb-ccm-fir=(boolean)true"
 
+/* After a loss the depayloader asks the far end for a keyframe (a PLI
+ * through rtpsession) and passes nothing on until it comes, so that the
+ * decoder resumes clean rather than smeared */
+#define KEYFRAMES "request-keyframe=true wait-for-keyframe=true"
+
 static const gchar *const vp8_encoders[] = {
   "vp8enc deadline=1 cpu-used=8 threads=2 end-usage=cbr "
       "target-bitrate=1000000 keyframe-max-dist=60 lag-in-frames=0 "
@@ -57,13 +62,13 @@ static const gchar *const pcma_decoders[] = { "alawdec", NULL };
 static const WebrtcCallCodec codecs[] = {
   {"video", "VP8", 96, 90000, VIDEO_FEEDBACK, "video/x-vp8",
       vp8_encoders, "videoconvert", "rtpvp8pay picture-id-mode=15-bit mtu=1200",
-      "rtpvp8depay", NULL, vp8_decoders},
+      "rtpvp8depay " KEYFRAMES, NULL, vp8_decoders},
   {"video", "H264", 102, 90000, VIDEO_FEEDBACK ", packetization-mode="
         "(string)1, profile-level-id=(string)42e01f, "
         "level-asymmetry-allowed=(string)1", "video/x-h264",
       h264_encoders, "videoconvert",
       "rtph264pay config-interval=-1 aggregate-mode=zero-latency mtu=1200",
-      "rtph264depay", "h264parse", h264_decoders},
+      "rtph264depay " KEYFRAMES, "h264parse", h264_decoders},
   {"audio", "OPUS", 111, 48000, "encoding-params=(string)2", "audio/x-opus",
         opus_encoders,
         "audioconvert ! audioresample ! audio/x-raw,rate=48000",

@@ -196,6 +196,24 @@ connect_webrtc (WebrtcCallCall * call, const gchar * name, GCallback cb)
       (GClosureNotify) (void (*)(void)) gst_object_unref, 0);
 }
 
+/* RTCP every second at most, as browsers send it, not rtpsession's 5 s:
+ * feedback that must wait for a regular RTCP packet (a keyframe request
+ * after loss, when early feedback was used up) then comes within a
+ * second, and the round trip in the stats is fresh. Any thread of
+ * webrtcbin's: one property of the new element. */
+#define RTCP_MIN_INTERVAL (1 * GST_SECOND)
+
+static void
+on_deep_element_added (GstBin * bin, GstBin * sub_bin, GstElement * element,
+    WebrtcCallCall * call)
+{
+  GstElementFactory *f = gst_element_get_factory (element);
+
+  if (f && g_str_equal (GST_OBJECT_NAME (f), "rtpsession"))
+    g_object_set (element, "rtcp-min-interval", (guint64) RTCP_MIN_INTERVAL,
+        NULL);
+}
+
 /* Inside a surgery: the caller may add children */
 static void
 make_webrtc (WebrtcCallCall * call)
@@ -231,6 +249,8 @@ make_webrtc (WebrtcCallCall * call)
   call->webrtc = gst_object_ref (webrtc);
   connect_webrtc (call, "on-ice-candidate", G_CALLBACK (on_ice_candidate));
   connect_webrtc (call, "pad-added", G_CALLBACK (on_pad_added));
+  connect_webrtc (call, "deep-element-added",
+      G_CALLBACK (on_deep_element_added));
   connect_webrtc (call, "notify::ice-gathering-state",
       G_CALLBACK (on_gathering_state));
   connect_webrtc (call, "notify::connection-state",
