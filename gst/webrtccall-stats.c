@@ -211,12 +211,13 @@ typedef struct
   gint64 at_us;
 } Sample;
 
-/* bits per second since the last sample of @key, kept in call->samples */
+/* bits per second since the last sample of @key, kept in call->samples;
+ * -1 at the first one */
 static gdouble
 bitrate (WebrtcCallCall * call, const gchar * key, guint64 bytes, gint64 now)
 {
   Sample *last = g_hash_table_lookup (call->samples, key);
-  gdouble bps = 0;
+  gdouble bps = -1;
 
   if (last && now > last->at_us && bytes >= last->bytes)
     bps = (bytes - last->bytes) * 8.0 * G_USEC_PER_SEC / (now - last->at_us);
@@ -273,8 +274,9 @@ add_stream (WebrtcCallCall * call, GstStructure * out, Reply * r,
   gst_structure_get_uint64 (s, inbound ? "packets-received" :
       "packets-sent", &packets);
   set_field (out, prefix, "codec", G_TYPE_STRING, codec_name);
-  d = bitrate (call, prefix, bytes, now);
-  set_field (out, prefix, "bitrate", G_TYPE_DOUBLE, &d);
+  /* none at the first sample: nothing to compare with yet */
+  if ((d = bitrate (call, prefix, bytes, now)) >= 0)
+    set_field (out, prefix, "bitrate", G_TYPE_DOUBLE, &d);
   set_field (out, prefix, "bytes", G_TYPE_UINT64, &bytes);
   set_field (out, prefix, "packets", G_TYPE_UINT64, &packets);
 

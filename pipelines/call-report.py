@@ -102,7 +102,9 @@ def plot(call_id, recs, out):
         if ts:
             ax_rtt.plot(ts, vs, ":", label=f"{kind} jitter")
     ax_rate.set_ylabel("kbit/s")
+    ax_rate.set_ylim(bottom=0)
     ax_loss.set_ylabel("packets lost")
+    ax_loss.set_ylim(bottom=0)
     ax_rtt.set_ylabel("ms")
     ax_rtt.set_xlabel("seconds since the first sample")
     for ax in (ax_rate, ax_loss, ax_rtt):

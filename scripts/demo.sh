@@ -2,7 +2,10 @@
 # The quick-start demo: builds the project, then makes a real call between
 # two webrtccall pipelines through the reference signaling server: bob
 # answers and records the call, alice calls bob and hangs up after 5 s.
-# Prints the call states of both, what went each way and the file written.
+# Prints the call states of both, what went each way and the file written,
+# and makes a call report (call-report.png: bitrate, loss and round trip of
+# alice's call over time, from webrtccall's stats-file) in the current
+# directory.
 #
 # The call runs in a network namespace of its own (tests/e2e/netns.sh:
 # libnice finds no address on lo), so it needs root; nothing leaves the
@@ -56,7 +59,7 @@ demo() {
 
   echo "demo: bob answers and records, alice calls bob for 5 s"
   build/tests/e2e/wtsp-call --server "$url" --token-file "$tmp/alice.token" \
-    --call bob --duration 5 --timeout 20 \
+    --call bob --duration 5 --timeout 20 --stats-file "$tmp/alice-stats.jsonl" \
     > "$tmp/alice.out" 2> "$tmp/alice.err" || true
   wait "${pids#* }" || true   # bob
 
@@ -113,6 +116,22 @@ for who, r in (("alice", a), ("bob", b)):
         print("demo: %s failed: %s" % (who, r.get("error", "no report")))
         for line in open(os.path.join(tmp, who + ".err")).readlines()[-5:]:
             print("  " + line.rstrip())
+stats = os.path.join(tmp, "alice-stats.jsonl")
+png = os.path.join(os.environ.get("DEMO_OUT", "."), "call-report.png")
+if os.path.exists(stats):
+    # its shebang: Debian's python3, which has python3-matplotlib
+    out = subprocess.run(["pipelines/call-report.py", stats,
+                          "-o", png], capture_output=True, text=True)
+    if out.returncode == 0:
+        figures = out.stdout.splitlines()[0].split(": ", 1)[-1]
+        print("  quality     alice's call: %s" % figures)
+        print("  report      %s" % os.path.abspath(png))
+    else:
+        print("demo: call-report.py failed: %s" % out.stderr.strip())
+        ok = False
+else:
+    print("  report      none: alice wrote no stats")
+    ok = False
 print("demo: %s" % ("the call worked" if ok else "FAILED"))
 sys.exit(0 if ok else 1)
 PY

@@ -72,6 +72,7 @@ typedef struct
   gboolean answer;
   gchar *video_codecs;
   gchar *turn_server;
+  gchar *stats_file;            /* --stats-file: the call's quality, JSON lines */
   gboolean relay;
   gchar *record;
   gdouble duration;
@@ -468,6 +469,8 @@ make_pipeline (App * app, GError ** error)
       o->video_codecs, "encoded-output", o->record != NULL, NULL);
   if (o->turn_server)
     g_object_set (app->call, "turn-server", o->turn_server, NULL);
+  if (o->stats_file)
+    g_object_set (app->call, "stats-file", o->stats_file, NULL);
   if (o->relay)
     gst_util_set_object_arg (G_OBJECT (app->call), "ice-transport-policy",
         "relay");
@@ -641,6 +644,9 @@ main (int argc, char **argv)
     {"video-codecs", 0, 0, G_OPTION_ARG_STRING, &o->video_codecs,
         "Video codecs in order of preference (default " DEFAULT_VIDEO_CODECS
           ")", "LIST"},
+    {"stats-file", 0, 0, G_OPTION_ARG_FILENAME, &o->stats_file,
+        "Append the call's webrtccall-stats to FILE, one JSON line each "
+        "(for pipelines/call-report.py)", "FILE"},
     {"turn-server", 0, 0, G_OPTION_ARG_STRING, &o->turn_server,
         "TURN server, turn://USER:PASSWORD@HOST:PORT", "URL"},
     {"relay", 0, 0, G_OPTION_ARG_NONE, &o->relay,
@@ -786,6 +792,7 @@ done:
   g_free (o->call);
   g_free (o->video_codecs);
   g_free (o->turn_server);
+  g_free (o->stats_file);
   g_free (o->record);
   return status;
 }
