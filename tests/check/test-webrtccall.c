@@ -3907,6 +3907,123 @@ GST_START_TEST (test_keyframes)
 
 GST_END_TEST;
 
+/* Attended transfer through the reference server: alice calls bob; bob,
+ * on his account's other bin, calls carol; bob transfers alice to carol,
+ * replacing his call with carol. alice (accept-transfers) calls carol,
+ * whose idle bin takes the call; once it is up the server ends bob's call
+ * with carol ("Replaced"), and bob, told the transfer worked, hangs up
+ * his call with alice. */
+static void
+share_session (Party * from, Party * to)
+{
+  GstContext *context = gst_element_get_context (from->call, "wtsp.session");
+
+  fail_unless (context != NULL, "%s has no wtsp.session context", from->name);
+  gst_element_set_context (to->call, context);
+  gst_context_unref (context);
+}
+
+/* Which of @a and @b posted @state first (from their first state) */
+static Party *
+which_posted (Party * a, Party * b, const gchar * state, guint from_a,
+    guint from_b)
+{
+  gint64 deadline = g_get_monotonic_time () + SIGNAL_MS *
+      G_TIME_SPAN_MILLISECOND;
+
+  while (g_get_monotonic_time () < deadline) {
+    if (state_index (a, state, from_a) >= 0)
+      return a;
+    if (state_index (b, state, from_b) >= 0)
+      return b;
+    g_usleep (10 * G_TIME_SPAN_MILLISECOND);
+  }
+  fail ("neither %s nor %s posted %s", a->name, b->name, state);
+  return NULL;
+}
+
+GST_START_TEST (test_transfer_attended)
+{
+  WtspTestServer *server;
+  Party *alice, *bob1, *bob2, *carol1, *carol2, *target, *replaced;
+  const GstStructure *s;
+  gchar *bob_carol_id = NULL;
+  guint alice_output, target_states, other_states;
+  gint status = 0;
+
+  BEGIN ();
+  server = server_start (NULL);
+  bob1 = party_new_full (server, "bob1", "bob", PARTY_DEFAULT,
+      "auto-answer=true");
+  bob2 = party_new_full (server, "bob2", "bob", PARTY_DEFAULT, NULL);
+  carol1 = party_new_full (server, "carol1", "carol", PARTY_DEFAULT,
+      "auto-answer=true");
+  carol2 = party_new_full (server, "carol2", "carol", PARTY_DEFAULT,
+      "auto-answer=true");
+  alice = party_new (server, "alice", "accept-transfers=true");
+  party_start (bob1);
+  share_session (bob1, bob2);
+  party_start (carol1);
+  share_session (carol1, carol2);
+  party_start (alice);
+  party_start (carol2);
+
+  /* alice - bob (bob1: bob2 is not started yet) */
+  party_dial (alice, "bob");
+  wait_state (bob1, "connected", CONNECT_MS);
+  wait_state (alice, "connected", CONNECT_MS);
+  party_start (bob2);
+
+  /* bob - carol, from bob's other bin */
+  party_dial (bob2, "carol");
+  replaced = which_posted (carol1, carol2, "incoming", 0, 0);
+  target = replaced == carol1 ? carol2 : carol1;
+  wait_state (bob2, "connected", CONNECT_MS);
+  wait_state (replaced, "connected", CONNECT_MS);
+  g_object_get (bob2->call, "call-id", &bob_carol_id, NULL);
+  target_states = n_states (target);
+  other_states = n_states (replaced);
+
+  /* bob transfers alice to carol, replacing his call with carol */
+  g_signal_emit_by_name (bob1->call, "transfer", "carol", bob_carol_id);
+  wait_transfer_msg (bob1, "transferring", NULL);
+  s = wait_transfer_msg (alice, "transfer", NULL);
+  fail_unless_equals_string (gst_structure_get_string (s,
+          "replace-call-id"), bob_carol_id);
+  s = wait_state (alice, "ended", SIGNAL_MS);
+  assert_ended (s, 200, "transferred to carol");
+  alice_output = n_outputs (alice);
+  wait_state (alice, "calling", SIGNAL_MS);
+  fail_unless (state_index (target, "incoming", target_states) >= 0
+      || which_posted (target, target, "incoming", target_states,
+          target_states) == target);
+  wait_state (target, "connected", CONNECT_MS);
+  wait_state (alice, "connected", CONNECT_MS);
+  wait_media (alice, alice_output);
+
+  /* the replaced call ends on both sides, the transferor hangs up */
+  s = wait_state (bob2, "ended", SIGNAL_MS);
+  assert_ended (s, 200, "Replaced");
+  s = wait_state (replaced, "ended", SIGNAL_MS);
+  assert_ended (s, 200, "Replaced");
+  fail_unless (state_index (replaced, "ended", other_states) >= 0);
+  s = wait_transfer_msg (bob1, "notify", "terminated");
+  fail_unless (gst_structure_get_int (s, "status", &status));
+  fail_unless_equals_int (status, 200);
+  wait_state (bob1, "ended", SIGNAL_MS);
+  g_print ("TRANSFER %s: alice talks to %s; bob's call with %s replaced\n",
+      test_name, target->name, replaced->name);
+
+  g_signal_emit_by_name (alice->call, "hangup");
+  wait_state (alice, "ended", SIGNAL_MS);
+  wait_state (target, "ended", SIGNAL_MS);
+  g_free (bob_carol_id);
+  parties_free (alice, bob1, bob2, carol1, carol2, NULL);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
 static void
 add_case (TCase * tc, TFun fn, const gchar * name, gint start, gint end,
     Where where)
@@ -3984,6 +4101,7 @@ webrtccall_suite (void)
   ADD_TEST (tc, test_muted, NETNS);
   ADD_LOOP (tc, test_transfer_blind, 0, 2, NETNS);
   ADD_LOOP (tc, test_keyframes, 0, 2, NETNS);
+  ADD_TEST (tc, test_transfer_attended, NETNS);
   return s;
 }
 

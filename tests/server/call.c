@@ -113,6 +113,12 @@ struct _Call
                                  * the answer goes no further */
   gchar *refer_id;              /* this call carries out that transfer */
   gchar *referred_by;
+  /* attended transfer: the call this one replaces once it is up (its
+   * referrer-side leg: session token, call id), and the target's call id
+   * of it, for the target's incoming_call */
+  gchar *replaces_token;
+  gchar *replaces_call_id;
+  gchar *replaces_target_call_id;
 
   /* The jsep on its way, from held_leg, and what delivers it */
   Leg *held_leg;
@@ -138,6 +144,8 @@ typedef struct
   gchar *referrer_token;
   gchar *referrer_call_id;
   gchar *referred_by;
+  gchar *replace_call_id;       /* attended: the referrer's call with the
+                                 * target, which the new call replaces */
 } Refer;
 
 static void refer_free (Refer * refer);
@@ -510,6 +518,23 @@ set_parties (JsonObject * event, Call * call)
       call->caller_number);
   if (call->referred_by)
     json_object_set_string_member (event, "referred_by", call->referred_by);
+  if (call->replaces_target_call_id)
+    json_object_set_string_member (event, "replace_call_id",
+        call->replaces_target_call_id);
+}
+
+/* The leg of session @token whose call id is @call_id, or NULL */
+static Leg *
+find_leg (Server * server, const gchar * token, const gchar * call_id)
+{
+  Session *session = g_hash_table_lookup (server->sessions, token);
+  guint i;
+
+  for (i = 0; session && call_id && i < server->n_lines; i++)
+    if (session->lines[i] && g_strcmp0 (session->lines[i]->call_id,
+            call_id) == 0)
+      return session->lines[i];
+  return NULL;
 }
 
 /* Without --no-trickle: whether the far leg may have @leg's candidates
@@ -591,6 +616,7 @@ refer_free (Refer * refer)
   g_free (refer->referrer_token);
   g_free (refer->referrer_call_id);
   g_free (refer->referred_by);
+  g_free (refer->replace_call_id);
   g_free (refer);
 }
 
@@ -644,6 +670,9 @@ call_finish (Call * call, gint code)
   g_free (call->callee_number);
   g_free (call->refer_id);
   g_free (call->referred_by);
+  g_free (call->replaces_token);
+  g_free (call->replaces_call_id);
+  g_free (call->replaces_target_call_id);
   g_free (call);
 }
 
@@ -848,6 +877,18 @@ call_established (Call * call)
     refer_notify (call->server, call->refer_id, "terminated", "SIP/2.0 200 OK");
     g_clear_pointer (&call->refer_id, g_free);
   }
+  /* attended transfer: the referrer's call with the target is replaced
+   * (the target's Replaces: both of its legs end) */
+  if (call->replaces_call_id) {
+    Leg *old = find_leg (call->server, call->replaces_token,
+        call->replaces_call_id);
+
+    if (old && old->call && old->call != call) {
+      server_log (call->server, "[%s] call %s replaces call %s",
+          call->caller_number, call->caller->call_id, old->call_id);
+      call_end_for_leg (old, 200, "Replaced");
+    }
+  }
 }
 
 static gboolean
@@ -1036,6 +1077,16 @@ handle_outgoing_call (Client * client, WtspMessage * req)
 
     call->refer_id = g_strdup (refer_id);
     call->referred_by = g_strdup (refer->referred_by);
+    if (refer->replace_call_id) {
+      Leg *old = find_leg (server, refer->referrer_token,
+          refer->replace_call_id);
+      Leg *target = old && old->call ? leg_peer (old) : NULL;
+
+      call->replaces_token = g_strdup (refer->referrer_token);
+      call->replaces_call_id = g_strdup (refer->replace_call_id);
+      if (target)
+        call->replaces_target_call_id = g_strdup (target->call_id);
+    }
   }
 
   server_log (server, "[%s] call %s to \"%s\" on line %d", session->number,
@@ -1361,6 +1412,7 @@ handle_transfer (Client * client, WtspMessage * req, Leg * leg)
   refer->referrer_token = g_strdup (leg->session->token);
   refer->referrer_call_id = g_strdup (leg->call_id);
   refer->referred_by = g_strdup (leg->session->number);
+  refer->replace_call_id = g_strdup (replace);
   g_hash_table_insert (server->refers, refer_id, refer);
 
   event = call_event_new ("transfer", peer);
