@@ -109,8 +109,9 @@ struct _Call
   gchar *caller_number;
   gchar *callee_number;         /* as dialled */
   Leg *updater;                 /* the leg whose update is in progress */
-  gboolean hold_offer;          /* that update is our re-offer for its hold:
-                                 * the answer goes no further */
+  guint hold_offers;            /* that update is our re-offer for its hold
+                                 * (this many, a hold then an unhold, not
+                                 * answered yet): answers go no further */
   gchar *refer_id;              /* this call carries out that transfer */
   gchar *referred_by;
   /* attended transfer: the call this one replaces once it is up (its
@@ -975,15 +976,20 @@ deliver_update_answer (Call * call, JsonObject * answer)
 {
   Leg *updater = call->updater;
 
-  call->updater = NULL;
-  call->update_state = UPDATE_NONE;
-  if (call->hold_offer) {
+  if (call->hold_offers > 0) {
     /* the holder asked for hold or unhold, not for an SDP */
-    call->hold_offer = FALSE;
     server_log (call->server, "[%s] call %s: the far end answered the "
         "hold re-offer", updater->session->number, updater->call_id);
+    if (--call->hold_offers > 0) {
+      call->update_state = UPDATE_OFFERED;
+      return;
+    }
+    call->updater = NULL;
+    call->update_state = UPDATE_NONE;
     return;
   }
+  call->updater = NULL;
+  call->update_state = UPDATE_NONE;
   leg_send_with_jsep (updater, "updated", answer);
 }
 
@@ -1305,7 +1311,10 @@ handle_direction (Client * client, WtspMessage * req, Leg * leg,
 
   if (!check_active (client, req, leg))
     return;
-  if (call->update_state != UPDATE_NONE) {
+  /* a hold or unhold after another one not answered yet is fine: the
+   * far end answers both */
+  if (call->update_state != UPDATE_NONE
+      && !(call->hold_offers > 0 && call->updater == leg)) {
     client_respond_error (client, req, leg, 405,
         "not allowed: an update is already in progress");
     return;
@@ -1328,7 +1337,7 @@ handle_direction (Client * client, WtspMessage * req, Leg * leg,
     json_object_set_object_member (event, "jsep", jsep);
     call->updater = leg;
     call->update_state = UPDATE_OFFERED;
-    call->hold_offer = TRUE;
+    call->hold_offers++;
   }
   if (sdp)
     gst_sdp_message_free (sdp);
