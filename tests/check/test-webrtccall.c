@@ -934,6 +934,15 @@ call_connect (Party * caller, Party * callee)
   return m;
 }
 
+/* @a hangs up: the call ends on both sides */
+static void
+hangup_both (Party * a, Party * b)
+{
+  g_signal_emit_by_name (a->call, "hangup");
+  wait_state (a, "ended", SIGNAL_MS);
+  wait_state (b, "ended", SIGNAL_MS);
+}
+
 /* call_connect(), and media both ways */
 static CallMarks
 call_up (Party * caller, Party * callee)
@@ -1375,9 +1384,7 @@ GST_START_TEST (test_basic_call)
    * then */
   assert_remote_number (alice, "bob");
   assert_remote_number (bob, "alice");
-  g_signal_emit_by_name (alice->call, "hangup");
-  wait_state (alice, "ended", SIGNAL_MS);
-  wait_state (bob, "ended", SIGNAL_MS);
+  hangup_both (alice, bob);
   assert_remote_number (alice, NULL);
   assert_remote_number (bob, NULL);
 
@@ -1828,9 +1835,7 @@ GST_START_TEST (test_second_call)
   call_up (alice, bob);
   g_object_get (alice->call, "call-id", &first_id, NULL);
 
-  g_signal_emit_by_name (alice->call, "hangup");
-  wait_state (alice, "ended", SIGNAL_MS);
-  wait_state (bob, "ended", SIGNAL_MS);
+  hangup_both (alice, bob);
   wait_state (alice, "registered", SIGNAL_MS);
   wait_state (bob, "registered", SIGNAL_MS);
 
@@ -3258,9 +3263,7 @@ GST_START_TEST (test_dtmf)
           "DTMF key", SIGNAL_MS))
     fail_with_states (alice, "no warning naming the bad tone");
 
-  g_signal_emit_by_name (alice->call, "hangup");
-  wait_state (alice, "ended", SIGNAL_MS);
-  wait_state (bob, "ended", SIGNAL_MS);
+  hangup_both (alice, bob);
   parties_free (alice, bob, NULL);
   wtsp_test_server_free (server);
 }
@@ -3335,9 +3338,7 @@ GST_START_TEST (test_hold)
   assert_no_problems (alice);
   assert_no_problems (bob);
 
-  g_signal_emit_by_name (alice->call, "hangup");
-  wait_state (alice, "ended", SIGNAL_MS);
-  wait_state (bob, "ended", SIGNAL_MS);
+  hangup_both (alice, bob);
   parties_free (alice, bob, NULL);
   wtsp_test_server_free (server);
 }
@@ -3427,9 +3428,7 @@ GST_START_TEST (test_call_stats)
       "the stats property lacks the call quality: %" GST_PTR_FORMAT, prop);
   gst_structure_free (prop);
 
-  g_signal_emit_by_name (alice->call, "hangup");
-  wait_state (alice, "ended", SIGNAL_MS);
-  wait_state (bob, "ended", SIGNAL_MS);
+  hangup_both (alice, bob);
 
   fail_unless (g_file_get_contents (jsonl, &contents, &len, NULL),
       "no %s", jsonl);
@@ -3610,9 +3609,7 @@ GST_START_TEST (test_muted)
   fail_unless_equals_string (call_state (alice), "connected");
   assert_no_problems (alice);
   assert_no_problems (bob);
-  g_signal_emit_by_name (alice->call, "hangup");
-  wait_state (alice, "ended", SIGNAL_MS);
-  wait_state (bob, "ended", SIGNAL_MS);
+  hangup_both (alice, bob);
   parties_free (alice, bob, NULL);
   wtsp_test_server_free (server);
 }
@@ -3732,9 +3729,7 @@ GST_START_TEST (test_transfer_blind)
   assert_no_problems (alice);
   assert_no_problems (carol);
 
-  g_signal_emit_by_name (alice->call, "hangup");
-  wait_state (alice, "ended", SIGNAL_MS);
-  wait_state (carol, "ended", SIGNAL_MS);
+  hangup_both (alice, carol);
   parties_free (alice, bob, carol, NULL);
   wtsp_test_server_free (server);
 }
@@ -3897,9 +3892,7 @@ GST_START_TEST (test_keyframes)
   g_string_free (delays, TRUE);
   gst_clear_object (&sink);
 
-  g_signal_emit_by_name (alice->call, "hangup");
-  wait_state (alice, "ended", SIGNAL_MS);
-  wait_state (bob, "ended", SIGNAL_MS);
+  hangup_both (alice, bob);
   parties_free (alice, bob, NULL);
   wtsp_test_server_free (server);
   g_mutex_clear (&k.lock);
@@ -4014,9 +4007,7 @@ GST_START_TEST (test_transfer_attended)
   g_print ("TRANSFER %s: alice talks to %s; bob's call with %s replaced\n",
       test_name, target->name, replaced->name);
 
-  g_signal_emit_by_name (alice->call, "hangup");
-  wait_state (alice, "ended", SIGNAL_MS);
-  wait_state (target, "ended", SIGNAL_MS);
+  hangup_both (alice, target);
   g_free (bob_carol_id);
   parties_free (alice, bob1, bob2, carol1, carol2, NULL);
   wtsp_test_server_free (server);
