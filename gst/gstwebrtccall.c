@@ -17,6 +17,9 @@
  * Opus), which is only payloaded. Raw media is encoded to the codec
  * negotiated with the far end: VP8 or H264 for video, Opus, PCMU or PCMA
  * for audio. Between calls the sink pads take their input and drop it.
+ * A sink pad requested during a call (a camera turned on in an audio-only
+ * call) is offered to the far end at once: an `update` with our new
+ * offer, a new m-line.
  *
  * Remote media comes out of the sometimes pads `video_src_%u` and
  * `audio_src_%u`, decoded by default, or encoded (depayloaded and parsed)
@@ -1566,11 +1569,18 @@ gst_webrtc_call_send_dtmf (GstWebrtcCall * self, const gchar * tones)
 
 /* Input pads */
 
+static void
+add_input_task (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
+{
+  webrtc_call_negotiation_add_inputs (call);
+}
+
 static GstPad *
 gst_webrtc_call_request_new_pad (GstElement * element, GstPadTemplate * templ,
     const gchar * name, const GstCaps * caps)
 {
   GstWebrtcCall *self = GST_WEBRTC_CALL (element);
+  WebrtcCallCall *call;
   const gchar *media;
   WebrtcCallInput *in;
   gboolean taken = FALSE;
@@ -1602,6 +1612,13 @@ gst_webrtc_call_request_new_pad (GstElement * element, GstPadTemplate * templ,
 
   gst_pad_set_active (in->ghost, TRUE);
   gst_element_add_pad (element, in->ghost);
+
+  /* during a call: a new stream, offered to the far end */
+  call = dup_call (self);
+  if (call) {
+    webrtc_call_enqueue_surgery (self, call, add_input_task, NULL, NULL);
+    gst_object_unref (call);
+  }
   return in->ghost;
 }
 

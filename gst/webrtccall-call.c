@@ -505,6 +505,10 @@ webrtc_call_call_handle_event (WebrtcCallCall * call, WtspMessage * msg)
     if (!webrtc_call_call_is_ending (call))
       webrtc_call_call_post_state (call, GST_WEBRTC_CALL_STATE_PROGRESS, 0,
           NULL);
+  } else if (g_str_equal (e, "updated") || (g_str_equal (e, "accepted")
+          && call->answered && call->reoffering)) {
+    /* the answer to our new offer (a stream added during the call) */
+    webrtc_call_negotiation_apply_update (call, msg);
   } else if (g_str_equal (e, "accepted")) {
     webrtc_call_negotiation_apply_answer (call, msg);
     if (webrtc_call_call_is_ending (call))

@@ -91,10 +91,13 @@ webrtc_call_media_input_free (GstWebrtcCall * self, WebrtcCallInput * in)
 /* An input gets a sink pad of webrtcbin, and an SSRC that the caps carry
  * into our SDP (a=ssrc): without it Chromium cannot tell bundled streams
  * apart when one of them is receive-only. The sender will use it.
- * Returns NULL if no free input of @media is there. */
+ * @mline: -1 in a first negotiation; during a call the index of the new
+ * m-line: webrtcbin 1.22 gives pad sink_N the transceiver of m-line N, and
+ * an existing one (a stream that is already negotiated) cannot take a
+ * sender. Returns NULL if no free input of @media is there. */
 WebrtcCallInput *
 webrtc_call_media_bind_input (WebrtcCallCall * call, const gchar * media,
-    GstCaps * caps)
+    GstCaps * caps, gint mline)
 {
   GstWebrtcCall *self = call->bin;
   WebrtcCallInput *in = NULL;
@@ -118,7 +121,23 @@ webrtc_call_media_bind_input (WebrtcCallCall * call, const gchar * media,
 
   /* webrtcbin emits pad-added for its new pad: not under our lock */
   gst_caps_set_simple (caps, "ssrc", G_TYPE_UINT, ssrc, NULL);
-  pad = gst_element_request_pad_simple (call->webrtc, "sink_%u");
+  if (mline < 0) {
+    pad = gst_element_request_pad_simple (call->webrtc, "sink_%u");
+  } else {
+    gchar *name = g_strdup_printf ("sink_%d", mline);
+
+    pad = gst_element_request_pad (call->webrtc,
+        gst_element_get_pad_template (call->webrtc, "sink_%u"), name, NULL);
+    g_free (name);
+  }
+  if (pad == NULL) {
+    GST_WARNING_OBJECT (call, "webrtcbin gave no sink pad for m-line %d",
+        mline);
+    g_mutex_lock (&self->lock);
+    in->call = NULL;
+    g_mutex_unlock (&self->lock);
+    return NULL;
+  }
   g_object_get (pad, "transceiver", &transceiver, NULL);
   g_object_set (transceiver, "direction",
       GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV,

@@ -483,7 +483,7 @@ add_offer_transceivers (WebrtcCallCall * call, GError ** error)
     if (caps == NULL)
       return FALSE;
 
-    in = webrtc_call_media_bind_input (call, kinds[k], caps);
+    in = webrtc_call_media_bind_input (call, kinds[k], caps, -1);
     if (in == NULL) {
       GstWebRTCRTPTransceiver *t = NULL;
 
@@ -570,18 +570,19 @@ remote_offer_set (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
   gst_promise_unref (promise);
 }
 
-/* Before the remote offer is set, one transceiver per m-line of the offer,
- * with the codec we pick from it and the offer's payload type as codec
- * preferences: webrtcbin 1.22 builds its answer by matching the offer
- * against these, payload type included. Inputs are bound to m-lines once
- * the local answer is set (connect_senders). Returns the m-lines we can
- * take. */
+/* Before the remote offer is set, one transceiver per m-line of the offer
+ * from @first on (0; in a re-offer, its new m-lines), with the codec we
+ * pick from it and the offer's payload type as codec preferences:
+ * webrtcbin 1.22 builds its answer by matching the offer against these,
+ * payload type included. Inputs are bound to m-lines once the local
+ * answer is set (connect_senders). Returns the m-lines we can take. */
 static guint
-prepare_answer_transceivers (WebrtcCallCall * call, GstSDPMessage * offer)
+prepare_answer_transceivers (WebrtcCallCall * call, GstSDPMessage * offer,
+    guint first)
 {
   guint m, usable = 0;
 
-  for (m = 0; m < gst_sdp_message_medias_len (offer); m++) {
+  for (m = first; m < gst_sdp_message_medias_len (offer); m++) {
     const GstSDPMedia *media = gst_sdp_message_get_media (offer, m);
     const gchar *kind = gst_sdp_media_get_media (media);
     GstCaps *caps = NULL;
@@ -598,7 +599,8 @@ prepare_answer_transceivers (WebrtcCallCall * call, GstSDPMessage * offer)
     g_free (prefs);
     usable++;
 
-    in = webrtc_call_media_bind_input (call, kind, caps);
+    in = webrtc_call_media_bind_input (call, kind, caps,
+        first > 0 ? (gint) m : -1);
     if (in == NULL) {
       GstWebRTCRTPTransceiver *t = NULL;
 
@@ -648,7 +650,7 @@ webrtc_call_negotiation_answer (WebrtcCallCall * call, const gchar * sdp_text)
     return;
   }
   make_webrtc (call);
-  if (prepare_answer_transceivers (call, offer) == 0) {
+  if (prepare_answer_transceivers (call, offer, 0) == 0) {
     gst_sdp_message_free (offer);
     webrtc_call_call_decline (call, 488);
     webrtc_call_call_end (call, 488, "no media of the offer can be taken");
@@ -730,6 +732,10 @@ renegotiated (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
       "current-remote-description", &remote, NULL);
   held = remote_holds (call->remote_sdp, local ? local->sdp : NULL,
       remote ? remote->sdp : NULL);
+  /* inputs bound to m-lines this negotiation added (as answerer; our own
+   * re-offer's were connected from the answer) */
+  if (local)
+    webrtc_call_media_connect_senders (call, local->sdp);
   if (local)
     gst_webrtc_session_description_free (local);
   if (remote)
@@ -1039,6 +1045,12 @@ renegotiate (WebrtcCallCall * call, const gchar * sdp_text)
 
   GST_INFO_OBJECT (call, "the far end renegotiates (%u m-lines)",
       gst_sdp_message_medias_len (offer));
+  /* a stream added: its m-line gets a transceiver, and a free input of
+   * its kind (a camera the first offer had no video m-line for) */
+  if (call->remote_sdp && gst_sdp_message_medias_len (offer) >
+      gst_sdp_message_medias_len (call->remote_sdp))
+    prepare_answer_transceivers (call, offer,
+        gst_sdp_message_medias_len (call->remote_sdp));
   masked = mask_directions (offer, call->remote_sdp);
   set_remote (call, GST_WEBRTC_SDP_TYPE_OFFER, masked, reoffer_set);
   gst_sdp_message_free (masked);
@@ -1076,4 +1088,144 @@ webrtc_call_negotiation_reoffer (WebrtcCallCall * call, WtspMessage * msg)
   GST_INFO_OBJECT (call, "the far end offers instead of answering");
   webrtc_call_enqueue_surgery (call->bin, call, reoffer_answer,
       g_strdup (sdp), g_free);
+}
+
+/* Our re-offer: an input requested during the call (video turned on in
+ * an audio-only call) gets an m-line of its own, as webrtcbin 1.22 can
+ * neither give a sender to a negotiated transceiver nor change its
+ * direction. The offer goes in "update" (protocol.md §6), its answer
+ * comes in "updated" (or "accepted"). */
+
+static void
+update_answer_set (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
+{
+  call->reoffering = FALSE;
+  webrtc_call_media_connect_senders (call, call->remote_sdp);
+  renegotiated (self, call, NULL);
+  if (call->reoffer_again) {
+    call->reoffer_again = FALSE;
+    webrtc_call_negotiation_add_inputs (call);
+  }
+}
+
+void
+webrtc_call_negotiation_apply_update (WebrtcCallCall * call,
+    WtspMessage * msg)
+{
+  const gchar *type, *sdp_text;
+  GstSDPMessage *sdp = NULL;
+
+  if (!call->reoffering || !wtsp_message_get_jsep (msg, &type, &sdp_text)) {
+    GST_DEBUG_OBJECT (call, "%s without an answer we wait for", msg->type);
+    return;
+  }
+  if (!g_str_equal (type, "answer")
+      || gst_sdp_message_new_from_text (sdp_text, &sdp) != GST_SDP_OK
+      || gst_sdp_message_medias_len (sdp) == 0) {
+    if (sdp)
+      gst_sdp_message_free (sdp);
+    /* webrtcbin stays with our offer: no further renegotiation, the media
+     * negotiated before goes on */
+    GST_ELEMENT_WARNING (call->bin, STREAM, FAILED,
+        ("The far end's answer to our new offer on call %s is not a usable "
+            "SDP answer (%s): the added stream is not sent, the call keeps "
+            "its media", call->call_id, type), (NULL));
+    return;
+  }
+  set_remote (call, GST_WEBRTC_SDP_TYPE_ANSWER, sdp, update_answer_set);
+  gst_sdp_message_free (sdp);
+}
+
+static void
+update_offer_created (GstWebrtcCall * self, WebrtcCallCall * call,
+    gpointer data)
+{
+  GstStructure *reply = data;
+  GstWebRTCSessionDescription *offer = NULL;
+
+  if (reply)
+    gst_structure_get (reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
+        &offer, NULL);
+  if (offer == NULL) {
+    call->reoffering = FALSE;
+    GST_ELEMENT_WARNING (call->bin, STREAM, FAILED,
+        ("webrtcbin made no new offer for call %s: the added stream is not "
+            "sent", call->call_id), (NULL));
+    return;
+  }
+  send_jsep_request (call, "update", offer, NULL);
+  set_local (call, offer, local_offer_set);
+  gst_webrtc_session_description_free (offer);
+}
+
+static void
+add_inputs_task (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
+{
+  webrtc_call_negotiation_add_inputs (call);
+}
+
+static void
+add_inputs_later (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
+{
+  webrtc_call_enqueue_surgery (self, call, add_inputs_task, NULL, NULL);
+}
+
+/* Inside a surgery: the free inputs go into the call, if it is up */
+void
+webrtc_call_negotiation_add_inputs (WebrtcCallCall * call)
+{
+  static const gchar *kinds[] = { "video", "audio" };
+  GstWebRTCSessionDescription *local = NULL;
+  GstWebRTCSignalingState signaling = GST_WEBRTC_SIGNALING_STATE_CLOSED;
+  GstPromise *promise;
+  guint k, mlines, added = 0;
+
+  if (webrtc_call_call_is_ending (call) || call->webrtc == NULL)
+    return;
+  if (call->reoffering) {
+    call->reoffer_again = TRUE;
+    return;
+  }
+  g_object_get (call->webrtc, "signaling-state", &signaling,
+      "current-local-description", &local, NULL);
+  if (signaling != GST_WEBRTC_SIGNALING_STATE_STABLE || local == NULL
+      || !call->remote_set) {
+    if (local)
+      gst_webrtc_session_description_free (local);
+    /* the first negotiation (or the far end's re-offer) is under way:
+     * its end is not signalled here, so look again (for 30 s) */
+    if (call->reoffer_tries++ < 150)
+      webrtc_call_enqueue_later (call->bin, call, 200, add_inputs_later,
+          NULL, NULL);
+    else
+      GST_ELEMENT_WARNING (call->bin, STREAM, FAILED,
+          ("Call %s never became stable: the input added during it is not "
+              "sent", call->call_id), (NULL));
+    return;
+  }
+  call->reoffer_tries = 0;
+  mlines = gst_sdp_message_medias_len (local->sdp);
+  gst_webrtc_session_description_free (local);
+
+  for (k = 0; k < G_N_ELEMENTS (kinds); k++) {
+    gchar *prefs = webrtc_call_dup_codecs (call->bin, kinds[k]);
+    GstCaps *caps = webrtc_call_codecs_offer_caps (kinds[k], prefs, NULL);
+
+    g_free (prefs);
+    if (caps && webrtc_call_media_bind_input (call, kinds[k], caps,
+            mlines + added)) {
+      GST_INFO_OBJECT (call, "%s input added during the call: m-line %u",
+          kinds[k], mlines + added);
+      added++;
+    }
+    if (caps)
+      gst_caps_unref (caps);
+  }
+  if (added == 0)
+    return;
+
+  call->reoffering = TRUE;
+  promise = webrtc_promise (call, update_offer_created);
+  g_signal_emit_by_name (call->webrtc, "create-offer", NULL, promise);
+  gst_promise_unref (promise);
 }

@@ -187,6 +187,9 @@ struct _WebrtcCallCall
   gchar *refer_id;              /* placed to carry out that transfer */
   gchar *transfer_to;           /* ended to be transferred there */
   gchar *transfer_refer_id;
+  gboolean reoffering;          /* our update offer awaits its answer */
+  gboolean reoffer_again;       /* an input came meanwhile */
+  guint reoffer_tries;          /* waits for a stable negotiation */
 
   /* GST_OBJECT_LOCK */
   GstWebrtcCallState state;
@@ -252,6 +255,9 @@ void webrtc_call_negotiation_apply_answer (WebrtcCallCall * call,
     WtspMessage * msg);
 void webrtc_call_negotiation_reoffer (WebrtcCallCall * call,
     WtspMessage * msg);
+void webrtc_call_negotiation_add_inputs (WebrtcCallCall * call);
+void webrtc_call_negotiation_apply_update (WebrtcCallCall * call,
+    WtspMessage * msg);
 void webrtc_call_negotiation_remote_candidate (WebrtcCallCall * call,
     JsonObject * candidate);
 gboolean webrtc_call_negotiation_remote_sends (WebrtcCallCall * call);
@@ -264,7 +270,7 @@ WebrtcCallInput *webrtc_call_media_input_new (GstWebrtcCall * self,
 void webrtc_call_media_input_free (GstWebrtcCall * self,
     WebrtcCallInput * in);
 WebrtcCallInput *webrtc_call_media_bind_input (WebrtcCallCall * call,
-    const gchar * media, GstCaps * caps);
+    const gchar * media, GstCaps * caps, gint mline);
 void webrtc_call_media_connect_senders (WebrtcCallCall * call,
     GstSDPMessage * sdp);
 void webrtc_call_media_unbind_inputs (WebrtcCallCall * call);

@@ -84,6 +84,7 @@ typedef enum
   PARTY_NO_LINKS = 1 << 1,      /* src pads are watched, never linked */
   PARTY_NAMED_LINKS = 1 << 2,   /* video_src_0 / audio_src_0 linked to the
                                  * NAMED_OUTPUTS, other src pads left alone */
+  PARTY_AUDIO_ONLY = 1 << 3,    /* no video_sink: no camera */
 } PartyFlags;
 
 typedef struct _Party Party;
@@ -332,8 +333,10 @@ party_new_full (WtspTestServer * server, const gchar * name,
   p->errors = g_ptr_array_new_with_free_func (g_free);
 
   desc = g_strdup_printf ("webrtccall name=call location=%s %s "
-      "%s ! call.video_sink %s ! call.audio_sink %s", server->url,
-      props ? props : "", silent ? SILENT_VIDEO_IN : VIDEO_IN,
+      "%s%s %s ! call.audio_sink %s", server->url,
+      props ? props : "", (flags & PARTY_AUDIO_ONLY) ? "" :
+      silent ? SILENT_VIDEO_IN : VIDEO_IN,
+      (flags & PARTY_AUDIO_ONLY) ? "" : " ! call.video_sink",
       silent ? SILENT_AUDIO_IN : AUDIO_IN,
       (flags & PARTY_NAMED_LINKS) ? NAMED_OUTPUTS : "");
   p->pipeline = gst_parse_launch (desc, &error);
@@ -784,9 +787,9 @@ wait_media (Party * p, guint first)
         " ms of connected");
 }
 
-/* The output of this call (from @first) named like @prefix */
+/* The output of this call (from @first) named like @prefix, or NULL */
 static Output *
-find_output (Party * p, guint first, const gchar * prefix)
+find_output_or_null (Party * p, guint first, const gchar * prefix)
 {
   Output *found = NULL;
   guint i;
@@ -797,6 +800,15 @@ find_output (Party * p, guint first, const gchar * prefix)
                     i))->name, prefix))
       found = g_ptr_array_index (p->outputs, i);
   g_mutex_unlock (&p->lock);
+  return found;
+}
+
+/* The same, which must be there */
+static Output *
+find_output (Party * p, guint first, const gchar * prefix)
+{
+  Output *found = find_output_or_null (p, first, prefix);
+
   if (found == NULL) {
     gchar *what = g_strdup_printf ("no src pad %s...", prefix);
 
@@ -4015,6 +4027,94 @@ GST_START_TEST (test_transfer_attended)
 
 GST_END_TEST;
 
+/* Video turned on during an audio-only call, as the seeds' call guide
+ * promises ("enable the video track while the call is in progress"): the
+ * party without a camera (0: the caller, 1: the callee) gets one and
+ * requests video_sink mid-call. Its bin offers a new m-line in "update",
+ * the far end's bin answers it (relayed as "updated"), a new video_src
+ * pad with decoded frames appears on the far side, and the media
+ * negotiated before goes on. */
+static GstPad *
+party_add_camera (Party * p)
+{
+  GError *error = NULL;
+  GstElement *cam = gst_parse_bin_from_description (VIDEO_IN " ! queue", TRUE, &error);
+  GstPad *src, *sink;
+
+  fail_unless (cam != NULL, "%s", error ? error->message : "?");
+  gst_bin_add (GST_BIN (p->pipeline), cam);
+  sink = gst_element_request_pad_simple (p->call, "video_sink");
+  fail_unless (sink != NULL, "%s: no video_sink pad during the call",
+      p->name);
+  src = gst_element_get_static_pad (cam, "src");
+  fail_unless_equals_int (gst_pad_link (src, sink), GST_PAD_LINK_OK);
+  gst_object_unref (src);
+  fail_unless (gst_element_sync_state_with_parent (cam));
+  return sink;
+}
+
+GST_START_TEST (test_video_mid_call)
+{
+  WtspTestServer *server;
+  Party *bob, *alice, *late, *other;
+  CallMarks m;
+  MediaWait w = { 0, };
+  GstPad *sink;
+  gint64 t0;
+  gint to_late, to_other;
+  Output *o;
+
+  BEGIN ();
+  server = server_start (NULL);
+  alice = party_new_full (server, "alice", "alice", __i__ == 0 ?
+      PARTY_AUDIO_ONLY : PARTY_DEFAULT, NULL);
+  bob = party_new_full (server, "bob", "bob", __i__ == 1 ?
+      PARTY_AUDIO_ONLY : PARTY_DEFAULT, "auto-answer=true");
+  late = __i__ == 0 ? alice : bob;
+  other = __i__ == 0 ? bob : alice;
+  party_start (alice);
+  party_start (bob);
+  m = call_connect (alice, bob);
+  wait_media (late, late == alice ? m.caller_output : m.callee_output);
+  w.first = other == alice ? m.caller_output : m.callee_output;
+  w.audio = MIN_AUDIO;
+  if (!wait_for (other, check_media, &w, MEDIA_MS))
+    fail_with_states (other, "no audio from the party without a camera");
+  fail_if (find_output_or_null (other, w.first, "video_src_") &&
+      g_atomic_int_get (&find_output (other, w.first,
+              "video_src_")->buffers) > 0,
+      "%s got video from %s, which has no camera", other->name, late->name);
+
+  w.first = n_outputs (other);
+  w.video = MIN_VIDEO;
+  w.audio = 0;
+  t0 = g_get_monotonic_time ();
+  sink = party_add_camera (late);
+  if (!wait_for (other, check_media, &w, CONNECT_MS))
+    fail_with_states (other, "no video from the camera added during the "
+        "call");
+  o = find_output (other, w.first, "video_src_");
+  g_print ("VIDEO %s: %s's camera added mid-call: %s on %s, first frame "
+      "after %.0f ms\n", test_name, late->name, o->name, other->name,
+      (o->first_buffer_us - t0) / 1000.0);
+
+  /* the media negotiated before goes on */
+  to_late = audio_in_a_second (late);
+  to_other = audio_in_a_second (other);
+  fail_unless (to_late > 25 && to_other > 25, "audio stopped after the "
+      "renegotiation: %d and %d buffers in 1 s", to_late, to_other);
+  assert_no_problems (alice);
+  assert_no_problems (bob);
+  fail_unless_equals_string (call_state (alice), "connected");
+
+  hangup_both (alice, bob);
+  gst_object_unref (sink);
+  parties_free (alice, bob, NULL);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
 static void
 add_case (TCase * tc, TFun fn, const gchar * name, gint start, gint end,
     Where where)
@@ -4049,6 +4149,7 @@ webrtccall_suite (void)
   tcase_add_checked_fixture (tc, test_setup, test_teardown);
   suite_add_tcase (s, tc);
   ADD_TEST (tc, test_basic_call, NETNS);
+  ADD_LOOP (tc, test_video_mid_call, 0, 2, NETNS);
   ADD_LOOP (tc, test_codecs, 0, G_N_ELEMENTS (codec_cases), NETNS);
   ADD_TEST (tc, test_hangup_caller, NETNS);
   ADD_TEST (tc, test_hangup_callee, NETNS);
