@@ -191,13 +191,28 @@ webrtc_call_codecs_offer_caps (const gchar * media, const gchar * preferences,
 
   if (g_str_equal (media, "audio") && !gst_caps_is_empty (caps)
       && webrtc_call_codecs_dtmf_usable ()) {
-    guint i;
+    guint i, j, n = gst_caps_get_size (caps);
 
-    for (i = 0; i < G_N_ELEMENTS (dtmf_offer); i++)
+    /* 8000 Hz always (SIP phones take it with Opus too), another rate
+     * only with a codec at that rate (no telephone-event/48000 in a
+     * G.711 offer) */
+    for (i = 0; i < G_N_ELEMENTS (dtmf_offer); i++) {
+      gboolean wanted = dtmf_offer[i].rate == 8000;
+
+      for (j = 0; j < n && !wanted; j++) {
+        gint rate = 0;
+
+        gst_structure_get_int (gst_caps_get_structure (caps, j),
+            "clock-rate", &rate);
+        wanted = rate == dtmf_offer[i].rate;
+      }
+      if (!wanted)
+        continue;
       gst_caps_append_structure (caps, gst_structure_new ("application/x-rtp",
               "media", G_TYPE_STRING, "audio", "encoding-name", G_TYPE_STRING,
               "TELEPHONE-EVENT", "clock-rate", G_TYPE_INT, dtmf_offer[i].rate,
               "payload", G_TYPE_INT, dtmf_offer[i].pt, NULL));
+    }
   }
 
   if (gst_caps_is_empty (caps)) {
@@ -345,12 +360,20 @@ webrtc_call_codecs_choose (const GstSDPMedia * media,
  * webrtc_call_codecs_dtmf_pt:
  * @media: a negotiated m-line
  * @clock_rate: the audio codec's
+ * @dtmf_rate: (out): the clock rate of the telephone-event returned
  *
- * Returns: the payload type of telephone-event at @clock_rate, or -1
+ * RFC 4733 wants events at the audio codec's rate (Chromium: 48000 with
+ * Opus), but SIP phones often negotiate only telephone-event/8000 with
+ * Opus (baresip, Asterisk): that one is taken when no other is there.
+ *
+ * Returns: the payload type of telephone-event at @clock_rate, else of
+ *     the first telephone-event at another rate, or -1
  */
 gint
-webrtc_call_codecs_dtmf_pt (const GstSDPMedia * media, gint clock_rate)
+webrtc_call_codecs_dtmf_pt (const GstSDPMedia * media, gint clock_rate,
+    gint * dtmf_rate)
 {
+  gint other = -1, other_rate = 0;
   guint i;
 
   for (i = 0; i < gst_sdp_media_formats_len (media); i++) {
@@ -359,20 +382,28 @@ webrtc_call_codecs_dtmf_pt (const GstSDPMedia * media, gint clock_rate)
     const GstStructure *s;
     const gchar *name;
     gint rate = 0;
-    gboolean found;
 
     if (c == NULL)
       continue;
     s = gst_caps_get_structure (c, 0);
     name = gst_structure_get_string (s, "encoding-name");
     gst_structure_get_int (s, "clock-rate", &rate);
-    found = name && g_ascii_strcasecmp (name, "TELEPHONE-EVENT") == 0
-        && rate == clock_rate;
+    if (name && g_ascii_strcasecmp (name, "TELEPHONE-EVENT") == 0
+        && rate > 0) {
+      if (rate == clock_rate) {
+        gst_caps_unref (c);
+        *dtmf_rate = rate;
+        return fmt;
+      }
+      if (other < 0) {
+        other = fmt;
+        other_rate = rate;
+      }
+    }
     gst_caps_unref (c);
-    if (found)
-      return fmt;
   }
-  return -1;
+  *dtmf_rate = other_rate;
+  return other;
 }
 
 /**
@@ -428,6 +459,32 @@ make_bin (const gchar * desc, const gchar * what, GError ** error)
   return bin;
 }
 
+/* The telephone-event caps rtpdtmfmux forwards, with the rate of the
+ * negotiated rtpmap (@user_data) instead of the audio's: events only */
+static GstPadProbeReturn
+dtmf_caps_as_negotiated (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstCaps *caps;
+  const gchar *name;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  gst_event_parse_caps (event, &caps);
+  name = gst_structure_get_string (gst_caps_get_structure (caps, 0),
+      "encoding-name");
+  if (name == NULL || g_ascii_strcasecmp (name, "TELEPHONE-EVENT") != 0)
+    return GST_PAD_PROBE_OK;
+  caps = gst_caps_copy (caps);
+  gst_caps_set_simple (caps, "clock-rate", G_TYPE_INT,
+      GPOINTER_TO_INT (user_data), NULL);
+  gst_event_unref (event);
+  GST_PAD_PROBE_INFO_DATA (info) = gst_event_new_caps (caps);
+  gst_caps_unref (caps);
+  return GST_PAD_PROBE_OK;
+}
+
 /**
  * webrtc_call_codec_make_sender:
  * @pt: the negotiated payload type
@@ -438,6 +495,10 @@ make_bin (const gchar * desc, const gchar * what, GError ** error)
  * @dtmf_pt: the negotiated telephone-event payload type, or -1: the RTP
  *     goes through an rtpdtmfmux whose priority pad an rtpdtmfsrc named
  *     "dtmfsrc" feeds (RFC 4733 events in the same stream)
+ * @dtmf_rate: the clock rate of @dtmf_pt's rtpmap: rtpdtmfmux muxes one
+ *     clock rate, so the events are timed in the codec's, and when the
+ *     rtpmap says another (8000 with Opus) their caps say that one to
+ *     webrtcbin, which takes only what was negotiated
  *
  * Raw input is converted and encoded; MJPEG is decoded first; input
  * already in @codec is only parsed and payloaded. Before the encoder of
@@ -449,7 +510,7 @@ make_bin (const gchar * desc, const gchar * what, GError ** error)
 GstElement *
 webrtc_call_codec_make_sender (const WebrtcCallCodec * codec, gint pt,
     guint32 ssrc, const GstCaps * input, gboolean stereo, gint dtmf_pt,
-    GError ** error)
+    gint dtmf_rate, GError ** error)
 {
   const gchar *name = NULL;
   const gchar *encoder = first_available (codec->encoders);
@@ -496,7 +557,7 @@ webrtc_call_codec_make_sender (const WebrtcCallCodec * codec, gint pt,
     /* the capsfilter: rtpdtmfsrc takes its rate and payload type from
      * downstream caps first, and webrtcbin's list every telephone-event */
     desc = g_strdup_printf ("%s ! rtpdtmfmux name=dtmfmux ssrc=%u "
-        "rtpdtmfsrc name=dtmfsrc pt=%d clock-rate=%d ssrc=%u ! "
+        "rtpdtmfsrc name=dtmfsrc pt=%d clock-rate=%d ssrc=%u packet-redundancy=3 ! "
         "application/x-rtp,media=audio,encoding-name=TELEPHONE-EVENT,"
         "clock-rate=%d,payload=%d ! dtmfmux.priority_sink_0", plain, ssrc,
         dtmf_pt, codec->clock_rate, ssrc, codec->clock_rate, dtmf_pt);
@@ -505,6 +566,15 @@ webrtc_call_codec_make_sender (const WebrtcCallCodec * codec, gint pt,
 
   what = g_strdup_printf ("%s sender", codec->name);
   bin = make_bin (desc, what, error);
+  if (bin && dtmf_pt >= 0 && dtmf_rate > 0 && dtmf_rate != codec->clock_rate) {
+    GstElement *mux = gst_bin_get_by_name (GST_BIN (bin), "dtmfmux");
+    GstPad *src = gst_element_get_static_pad (mux, "src");
+
+    gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        dtmf_caps_as_negotiated, GINT_TO_POINTER (dtmf_rate), NULL);
+    gst_object_unref (src);
+    gst_object_unref (mux);
+  }
   g_free (what);
   g_free (desc);
   g_free (encoded_name);

@@ -39,14 +39,15 @@ const WebrtcCallCodec *webrtc_call_codecs_negotiated (const GstSDPMedia *
 
 GstElement *webrtc_call_codec_make_sender (const WebrtcCallCodec * codec,
     gint pt, guint32 ssrc, const GstCaps * input, gboolean stereo,
-    gint dtmf_pt, GError ** error);
+    gint dtmf_pt, gint dtmf_rate, GError ** error);
 
 gboolean webrtc_call_codec_can_mute (GstElement * sender);
 gboolean webrtc_call_codec_set_muted (GstElement * sender, gboolean muted);
 
 gboolean webrtc_call_codecs_dtmf_usable (void);
 
-gint webrtc_call_codecs_dtmf_pt (const GstSDPMedia * media, gint clock_rate);
+gint webrtc_call_codecs_dtmf_pt (const GstSDPMedia * media, gint clock_rate,
+    gint * dtmf_rate);
 
 GstElement *webrtc_call_codec_make_receiver (const WebrtcCallCodec * codec,
     gboolean encoded, GError ** error);

@@ -203,7 +203,7 @@ connect_sender (WebrtcCallCall * call, WebrtcCallInput * in,
   GstElement *sender;
   GstPad *valve_src, *sender_sink, *sender_src;
   GstPadLinkReturn ret;
-  gint mline, pt = -1;
+  gint mline, pt = -1, dtmf_pt = -1, dtmf_rate = 0;
   gchar *problem = NULL;
 
   g_object_get (in->transceiver, "mlineindex", &mline, NULL);
@@ -223,13 +223,20 @@ connect_sender (WebrtcCallCall * call, WebrtcCallInput * in,
     return g_strdup_printf ("No %s codec in common with the far end: not "
         "sending %s", in->media, in->media);
 
+  if (g_str_equal (codec->media, "audio")) {
+    dtmf_pt = webrtc_call_codecs_dtmf_pt (media, codec->clock_rate,
+        &dtmf_rate);
+    if (dtmf_pt >= 0 && dtmf_rate != codec->clock_rate)
+      GST_INFO_OBJECT (call, "the far end takes telephone-event/%d with "
+          "%s/%d: DTMF sent on payload type %d, timed at %d Hz (one clock "
+          "rate in the stream, as baresip does)", dtmf_rate, codec->name,
+          codec->clock_rate, dtmf_pt, codec->clock_rate);
+  }
   input_caps = gst_pad_get_current_caps (in->ghost);
   /* a phone that offers stereo Opus (baresip) gets an answer saying we
    * send stereo: webrtcbin wants the payloader to say so too */
   sender = webrtc_call_codec_make_sender (codec, pt, in->ssrc, input_caps,
-      fmtp_has (media, pt, "sprop-stereo=1"),
-      g_str_equal (codec->media, "audio") ?
-      webrtc_call_codecs_dtmf_pt (media, codec->clock_rate) : -1, &error);
+      fmtp_has (media, pt, "sprop-stereo=1"), dtmf_pt, dtmf_rate, &error);
   if (input_caps)
     gst_caps_unref (input_caps);
   if (sender == NULL) {

@@ -347,14 +347,34 @@ set_remote (WebrtcCallCall * call, GstWebRTCSDPType type,
   GstSDPMessage *copy;
   GstPromise *promise;
 
-  if (call->remote_sdp)
-    gst_sdp_message_free (call->remote_sdp);
-  gst_sdp_message_copy (sdp, &call->remote_sdp);
+  if (gst_debug_category_get_threshold (GST_CAT_DEFAULT) >= GST_LEVEL_LOG) {
+    gchar *text = gst_sdp_message_as_text (sdp);
 
-  /* the description takes its SDP */
+    GST_LOG_OBJECT (call, "the far end's %s:\n%s",
+        gst_webrtc_sdp_type_to_string (type), text);
+    g_free (text);
+  }
+  /* what webrtcbin 1.22 and the far ends get wrong, set right: the
+   * description takes the copy, the call keeps one for its senders */
   gst_sdp_message_copy (sdp, &copy);
   if (wtsp_sdp_fingerprint_to_media (copy))
     GST_DEBUG_OBJECT (call, "the session's fingerprint moved to its m-lines");
+  if (type != GST_WEBRTC_SDP_TYPE_OFFER) {
+    GstWebRTCSessionDescription *offer = NULL;
+
+    g_object_get (call->webrtc, "local-description", &offer, NULL);
+    if (offer && wtsp_sdp_inactivate_foreign (copy, offer->sdp))
+      GST_WARNING_OBJECT (call, "the far end answered an m-line with none "
+          "of the offered payload types: taken as inactive");
+    if (offer)
+      gst_webrtc_session_description_free (offer);
+  }
+  if (wtsp_sdp_unclash_rejected (copy))
+    GST_DEBUG_OBJECT (call, "rejected m-lines' payload types taken out of "
+        "the accepted ones' way");
+  if (call->remote_sdp)
+    gst_sdp_message_free (call->remote_sdp);
+  gst_sdp_message_copy (copy, &call->remote_sdp);
   desc = gst_webrtc_session_description_new (type, copy);
   promise = webrtc_promise (call, then);
   g_signal_emit_by_name (call->webrtc, "set-remote-description", desc,

@@ -13,6 +13,7 @@
 #include "wtspsdp.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /**
  * wtsp_sdp_media_has_attribute:
@@ -142,6 +143,162 @@ wtsp_sdp_clean_rejected (GstSDPMessage * sdp)
     }
     if (own)
       gst_sdp_media_add_attribute (m, "fingerprint", own);
+  }
+  return changed;
+}
+
+/* Whether @media lists payload type @pt */
+static gboolean
+media_has_format (const GstSDPMedia * media, gint pt)
+{
+  guint i;
+
+  for (i = 0; i < gst_sdp_media_formats_len (media); i++)
+    if (atoi (gst_sdp_media_get_format (media, i)) == pt)
+      return TRUE;
+  return FALSE;
+}
+
+/* Whether an m-line of @sdp other than @skip (accepted ones only, with
+ * @accepted_only) lists @pt */
+static gboolean
+sdp_has_format (const GstSDPMessage * sdp, gint pt, guint skip,
+    gboolean accepted_only)
+{
+  guint i;
+
+  for (i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (sdp, i);
+
+    if (i != skip && (!accepted_only || !wtsp_sdp_media_rejected (m))
+        && media_has_format (m, pt))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/**
+ * wtsp_sdp_inactivate_foreign:
+ * @answer: the far end's answer
+ * @offer: our offer it answers
+ *
+ * An answered m-line must list payload types of the offered one. Janus'
+ * SIP plugin turns a SIP phone's rejected "m=video 0 RTP/AVP 0" into an
+ * accepted "m=video 9 ... 0" (sendrecv, PCMU on a video m-line we
+ * offered VP8 and H.264 on), and webrtcbin 1.22 then maps PCMU to video.
+ * Such an m-line is made what it is, a stream where nothing flows: it
+ * stays in the BUNDLE (its transport may be the one ICE runs on) but is
+ * inactive, with the offer's first payload type and that one's rtpmap
+ * and fmtp.
+ *
+ * Returns: whether @answer was changed
+ */
+gboolean
+wtsp_sdp_inactivate_foreign (GstSDPMessage * answer,
+    const GstSDPMessage * offer)
+{
+  static const gchar *const replaced[] = { "rtpmap", "fmtp", "rtcp-fb",
+    "sendrecv", "sendonly", "recvonly", "inactive", NULL
+  };
+  gboolean changed = FALSE;
+  guint i;
+
+  g_return_val_if_fail (answer != NULL && offer != NULL, FALSE);
+
+  for (i = 0; i < gst_sdp_message_medias_len (answer)
+      && i < gst_sdp_message_medias_len (offer); i++) {
+    GstSDPMedia *m = (GstSDPMedia *) gst_sdp_message_get_media (answer, i);
+    const GstSDPMedia *o = gst_sdp_message_get_media (offer, i);
+    gboolean offered = FALSE;
+    const gchar *pt;
+    guint f, a = 0;
+
+    if (wtsp_sdp_media_rejected (m) || gst_sdp_media_formats_len (m) == 0
+        || gst_sdp_media_formats_len (o) == 0)
+      continue;
+    for (f = 0; f < gst_sdp_media_formats_len (m) && !offered; f++)
+      offered = media_has_format (o, atoi (gst_sdp_media_get_format (m, f)));
+    if (offered)
+      continue;
+
+    while (gst_sdp_media_formats_len (m) > 0)
+      gst_sdp_media_remove_format (m, 0);
+    while (a < gst_sdp_media_attributes_len (m)) {
+      if (g_strv_contains (replaced, gst_sdp_media_get_attribute (m, a)->key))
+        gst_sdp_media_remove_attribute (m, a);
+      else
+        a++;
+    }
+    pt = gst_sdp_media_get_format (o, 0);
+    gst_sdp_media_add_format (m, pt);
+    for (a = 0; a < gst_sdp_media_attributes_len (o); a++) {
+      const GstSDPAttribute *attr = gst_sdp_media_get_attribute (o, a);
+
+      if ((g_str_equal (attr->key, "rtpmap") || g_str_equal (attr->key,
+                  "fmtp")) && attr->value && g_str_has_prefix (attr->value, pt)
+          && attr->value[strlen (pt)] == ' ')
+        gst_sdp_media_add_attribute (m, attr->key, attr->value);
+    }
+    gst_sdp_media_add_attribute (m, "inactive", "");
+    changed = TRUE;
+  }
+  return changed;
+}
+
+/**
+ * wtsp_sdp_unclash_rejected:
+ * @sdp: a far end's SDP
+ *
+ * SIP phones reject an m-line as "m=video 0 RTP/AVP 0" (baresip), and
+ * webrtcbin 1.22 maps the payload types of rejected m-lines too: the
+ * audio m-line's PCMU (0) then comes out of webrtcbin as
+ * "media=video, payload=0", a stream nobody can receive. A rejected
+ * m-line listing a payload type an accepted one uses gets, instead of its
+ * formats, one dynamic payload type no m-line uses (and loses its
+ * rtpmap, fmtp and rtcp-fb lines).
+ *
+ * Returns: whether @sdp was changed
+ */
+gboolean
+wtsp_sdp_unclash_rejected (GstSDPMessage * sdp)
+{
+  static const gchar *const per_format[] = { "rtpmap", "fmtp", "rtcp-fb",
+    NULL
+  };
+  gboolean changed = FALSE;
+  guint i;
+
+  g_return_val_if_fail (sdp != NULL, FALSE);
+
+  for (i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    GstSDPMedia *m = (GstSDPMedia *) gst_sdp_message_get_media (sdp, i);
+    gboolean clash = FALSE;
+    guint f, a = 0;
+    gint pt;
+    gchar *fmt;
+
+    if (!wtsp_sdp_media_rejected (m))
+      continue;
+    for (f = 0; f < gst_sdp_media_formats_len (m) && !clash; f++)
+      clash = sdp_has_format (sdp, atoi (gst_sdp_media_get_format (m, f)), i,
+          TRUE);
+    if (!clash)
+      continue;
+    for (pt = 127; pt >= 96 && sdp_has_format (sdp, pt, i, FALSE); pt--);
+    if (pt < 96)
+      continue;
+    while (gst_sdp_media_formats_len (m) > 0)
+      gst_sdp_media_remove_format (m, 0);
+    fmt = g_strdup_printf ("%d", pt);
+    gst_sdp_media_add_format (m, fmt);
+    g_free (fmt);
+    while (a < gst_sdp_media_attributes_len (m)) {
+      if (g_strv_contains (per_format, gst_sdp_media_get_attribute (m, a)->key))
+        gst_sdp_media_remove_attribute (m, a);
+      else
+        a++;
+    }
+    changed = TRUE;
   }
   return changed;
 }
@@ -281,7 +438,7 @@ wtsp_sdp_set_direction (GstSDPMessage * sdp, const gchar * direction)
       else
         a++;
     }
-    gst_sdp_media_add_attribute (m, direction, NULL);
+    gst_sdp_media_add_attribute (m, direction, "");
   }
 
   o = gst_sdp_message_get_origin (sdp);

@@ -22,6 +22,9 @@ gboolean wtsp_sdp_media_has_attribute (const GstSDPMedia * media,
 gboolean wtsp_sdp_media_rejected (const GstSDPMedia * media);
 gboolean wtsp_sdp_fingerprint_to_media (GstSDPMessage * sdp);
 gboolean wtsp_sdp_clean_rejected (GstSDPMessage * sdp);
+gboolean wtsp_sdp_unclash_rejected (GstSDPMessage * sdp);
+gboolean wtsp_sdp_inactivate_foreign (GstSDPMessage * answer,
+    const GstSDPMessage * offer);
 gboolean wtsp_sdp_answer_telephone_events (GstSDPMessage * answer,
     const GstSDPMessage * offer);
 void wtsp_sdp_set_direction (GstSDPMessage * sdp, const gchar * direction);

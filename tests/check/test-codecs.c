@@ -349,6 +349,48 @@ GST_START_TEST (test_negotiated)
 
 GST_END_TEST;
 
+/* The telephone-event our sender takes in an answered audio m-line */
+typedef struct
+{
+  const gchar *name;
+  const gchar *mline;
+  gint clock_rate;              /* the audio codec's */
+  gint pt;                      /* -1: none */
+  gint rate;
+} DtmfCase;
+
+static const DtmfCase dtmf_cases[] = {
+  /* Chromium: the one at Opus' rate */
+  {"chromium", "m=audio 9 UDP/TLS/RTP/SAVPF 111 110 126\r\n"
+        "a=rtpmap:111 opus/48000/2\r\na=rtpmap:110 telephone-event/48000\r\n"
+        "a=rtpmap:126 telephone-event/8000\r\n", 48000, 110, 48000},
+  /* baresip and most SIP phones: only 8000 with Opus, taken */
+  {"sip-opus", "m=audio 9 UDP/TLS/RTP/SAVPF 111 126\r\n"
+        "a=rtpmap:111 opus/48000/2\r\na=rtpmap:126 telephone-event/8000\r\n",
+      48000, 126, 8000},
+  {"g711", "m=audio 9 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+        "a=rtpmap:101 telephone-event/8000\r\n", 8000, 101, 8000},
+  {"none", "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+        "a=rtpmap:111 opus/48000/2\r\n", 48000, -1, 0},
+};
+
+GST_START_TEST (test_dtmf_pt)
+{
+  const DtmfCase *c = &dtmf_cases[__i__];
+  GstSDPMessage *sdp = parse_sdp (c->mline);
+  gint rate = -1, pt;
+
+  pt = webrtc_call_codecs_dtmf_pt (gst_sdp_message_get_media (sdp, 0),
+      c->clock_rate, &rate);
+  fail_unless (pt == c->pt, "%s: payload type %d, expected %d", c->name, pt,
+      c->pt);
+  fail_unless (rate == c->rate, "%s: rate %d, expected %d", c->name, rate,
+      c->rate);
+  gst_sdp_message_free (sdp);
+}
+
+GST_END_TEST;
+
 /* Caps of our own offer, one structure per codec in preference order */
 typedef struct
 {
@@ -365,8 +407,11 @@ static const OfferCase offer_cases[] = {
   /* and RFC 4733 telephone-event at Opus' rate and G.711's */
   {"audio-default", "audio", "OPUS,PCMU,PCMA", "OPUS/111 PCMU/0 PCMA/8 "
         "TELEPHONE-EVENT/110 TELEPHONE-EVENT/126", NULL},
-  {"audio-g711", "audio", "pcma, pcmu", "PCMA/8 PCMU/0 TELEPHONE-EVENT/110 "
+  {"audio-opus", "audio", "OPUS", "OPUS/111 TELEPHONE-EVENT/110 "
         "TELEPHONE-EVENT/126", NULL},
+  /* G.711 only: no telephone-event/48000 */
+  {"audio-g711", "audio", "pcma, pcmu", "PCMA/8 PCMU/0 TELEPHONE-EVENT/126",
+      NULL},
   {"unknown", "video", "FOO", NULL, "\"FOO\""},
   {"unknown-among-known", "audio", "OPUS,FOO", NULL, "\"FOO\""},
   {"audio-codec-for-video", "video", "OPUS", NULL, "\"OPUS\""},
@@ -437,6 +482,7 @@ codecs_suite (void)
   tcase_add_loop_test (tc, test_choose, 0, G_N_ELEMENTS (choose_cases));
   tcase_add_loop_test (tc, test_negotiated, 0, G_N_ELEMENTS (negotiated_cases));
   tcase_add_loop_test (tc, test_offer_caps, 0, G_N_ELEMENTS (offer_cases));
+  tcase_add_loop_test (tc, test_dtmf_pt, 0, G_N_ELEMENTS (dtmf_cases));
   return s;
 }
 

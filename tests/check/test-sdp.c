@@ -287,6 +287,132 @@ GST_START_TEST (test_clean_rejected)
 
 GST_END_TEST;
 
+GST_START_TEST (test_unclash_rejected)
+{
+  /* the m-lines of a far end's SDP, and the first one's formats after */
+  static const struct
+  {
+    const gchar *video;
+    const gchar *audio;
+    gboolean changed;
+    const gchar *video_formats;
+  } rows[] = {
+    /* baresip, G.711 only: its rejected video lists PCMU */
+    {"m=video 0 RTP/AVP 0\r\n", "m=audio 4000 RTP/AVP 0 126\r\n"
+          "a=rtpmap:126 telephone-event/8000\r\n", TRUE, "127"},
+    /* 127 taken: the next free one */
+    {"m=video 0 RTP/AVP 0\r\n", "m=audio 4000 RTP/AVP 0 127\r\n"
+          "a=rtpmap:127 telephone-event/8000\r\n", TRUE, "126"},
+    /* a rejected m-line with its own rtpmap and a clash */
+    {"m=video 0 RTP/AVP 96 0\r\na=rtpmap:96 VP8/90000\r\n"
+          "a=rtcp-fb:96 nack\r\n", "m=audio 4000 RTP/AVP 0\r\n", TRUE,
+        "127"},
+    /* no clash: left alone */
+    {"m=video 0 RTP/AVP 96\r\n", "m=audio 4000 RTP/AVP 0\r\n", FALSE, "96"},
+    /* accepted video: left alone */
+    {"m=video 4002 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n",
+        "m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n", FALSE,
+        "96"},
+    /* bundle-only is not rejected */
+    {"m=video 0 RTP/AVP 0\r\na=bundle-only\r\n",
+        "m=audio 4000 RTP/AVP 0\r\n", FALSE, "0"},
+  };
+  guint r;
+
+  for (r = 0; r < G_N_ELEMENTS (rows); r++) {
+    gchar *text = g_strconcat ("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\n"
+        "c=IN IP4 10.0.0.1\r\nt=0 0\r\n", rows[r].video, rows[r].audio,
+        NULL);
+    GstSDPMessage *sdp;
+    const GstSDPMedia *v;
+    GString *formats = g_string_new (NULL);
+    guint i;
+
+    fail_unless_equals_int (gst_sdp_message_new_from_text (text, &sdp),
+        GST_SDP_OK);
+    fail_unless_equals_int (wtsp_sdp_unclash_rejected (sdp), rows[r].changed);
+    v = gst_sdp_message_get_media (sdp, 0);
+    for (i = 0; i < gst_sdp_media_formats_len (v); i++)
+      g_string_append_printf (formats, "%s%s", i ? " " : "",
+          gst_sdp_media_get_format (v, i));
+    fail_unless_equals_string (formats->str, rows[r].video_formats);
+    if (rows[r].changed) {
+      fail_if (wtsp_sdp_media_has_attribute (v, "rtpmap"));
+      fail_if (wtsp_sdp_media_has_attribute (v, "rtcp-fb"));
+    }
+    /* the accepted m-line is never touched */
+    fail_unless (gst_sdp_media_formats_len (gst_sdp_message_get_media (sdp,
+                1)) >= 1);
+    g_string_free (formats, TRUE);
+    gst_sdp_message_free (sdp);
+    g_free (text);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_inactivate_foreign)
+{
+  /* Janus' answer to our VP8/H.264 + PCMU offer when the SIP phone
+   * rejected video: PCMU on an accepted video m-line */
+  static const gchar *offer_text = "v=0\r\no=- 1 0 IN IP4 0.0.0.0\r\n"
+      "s=-\r\nt=0 0\r\na=group:BUNDLE video0 audio1\r\n"
+      "m=video 9 UDP/TLS/RTP/SAVPF 96 102\r\nc=IN IP4 0.0.0.0\r\n"
+      "a=recvonly\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\n"
+      "a=rtpmap:102 H264/90000\r\na=fmtp:102 packetization-mode=1\r\n"
+      "a=mid:video0\r\n"
+      "m=audio 0 UDP/TLS/RTP/SAVPF 0 126\r\nc=IN IP4 0.0.0.0\r\n"
+      "a=bundle-only\r\na=sendrecv\r\na=rtpmap:0 PCMU/8000\r\n"
+      "a=rtpmap:126 TELEPHONE-EVENT/8000\r\na=mid:audio1\r\n";
+  static const gchar *answer_text = "v=0\r\no=- 2 1 IN IP4 10.99.0.1\r\n"
+      "s=-\r\nt=0 0\r\na=group:BUNDLE video0 audio1\r\n"
+      "m=video 9 UDP/TLS/RTP/SAVPF 0\r\nc=IN IP4 10.99.0.1\r\n"
+      "a=sendrecv\r\na=mid:video0\r\na=rtcp-mux\r\n"
+      "m=audio 9 UDP/TLS/RTP/SAVPF 0 126\r\nc=IN IP4 10.99.0.1\r\n"
+      "a=sendrecv\r\na=mid:audio1\r\na=rtpmap:0 PCMU/8000\r\n"
+      "a=rtpmap:126 telephone-event/8000\r\n";
+  GstSDPMessage *offer, *answer;
+  const GstSDPMedia *v, *a;
+  GstCaps *caps;
+  guint i;
+
+  fail_unless_equals_int (gst_sdp_message_new_from_text (offer_text,
+          &offer), GST_SDP_OK);
+  fail_unless_equals_int (gst_sdp_message_new_from_text (answer_text,
+          &answer), GST_SDP_OK);
+  fail_unless (wtsp_sdp_inactivate_foreign (answer, offer));
+  v = gst_sdp_message_get_media (answer, 0);
+  a = gst_sdp_message_get_media (answer, 1);
+  /* video: still in the bundle, inactive, with the offer's VP8 */
+  fail_unless_equals_int (gst_sdp_media_get_port (v), 9);
+  fail_unless_equals_int (gst_sdp_media_formats_len (v), 1);
+  fail_unless_equals_string (gst_sdp_media_get_format (v, 0), "96");
+  fail_unless_equals_string (gst_sdp_media_get_attribute_val (v, "rtpmap"),
+      "96 VP8/90000");
+  fail_unless (wtsp_sdp_media_has_attribute (v, "inactive"));
+  fail_if (wtsp_sdp_media_has_attribute (v, "sendrecv"));
+  fail_unless_equals_string (gst_sdp_media_get_attribute_val (v, "mid"),
+      "video0");
+  /* no attribute without a value: gst_sdp_media_attributes_to_caps()
+   * (webrtcbin runs it on every m-line) crashes on one */
+  for (i = 0; i < gst_sdp_media_attributes_len (v); i++)
+    fail_unless (gst_sdp_media_get_attribute (v, i)->value != NULL);
+  caps = gst_sdp_media_get_caps_from_media (v, 96);
+  fail_unless (caps != NULL);
+  fail_unless_equals_int (gst_sdp_media_attributes_to_caps (v, caps),
+      GST_SDP_OK);
+  gst_caps_unref (caps);
+  /* audio untouched */
+  fail_unless_equals_int (gst_sdp_media_formats_len (a), 2);
+  fail_unless (wtsp_sdp_media_has_attribute (a, "sendrecv"));
+  /* once fixed, nothing more to do */
+  fail_if (wtsp_sdp_inactivate_foreign (answer, offer));
+  gst_sdp_message_free (answer);
+  gst_sdp_message_free (offer);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_answer_telephone_events)
 {
   /* an offer's audio m-line, our answer's, and what the answer ends with */
@@ -474,6 +600,8 @@ sdp_suite (void)
   tcase_add_test (tc, test_candidate_mline);
   tcase_add_test (tc, test_random_id);
   tcase_add_test (tc, test_clean_rejected);
+  tcase_add_test (tc, test_unclash_rejected);
+  tcase_add_test (tc, test_inactivate_foreign);
   tcase_add_test (tc, test_fingerprint_to_media);
   tcase_add_test (tc, test_set_direction);
   tcase_add_test (tc, test_answer_telephone_events);

@@ -16,8 +16,21 @@
 #   record               Chromium calls the pipeline, which records the call
 #                        (encoded-output, matroskamux): the file must hold a
 #                        video and an audio stream and last >= 3 s
+#   browser-sends-dtmf   Chromium calls the pipeline (auto-answer) and, 1 s
+#                        after ICE connected, presses "123#"
+#                        (RTCDTMFSender.insertDTMF, 100 ms, 70 ms gap): every
+#                        tone played (tonechange), telephone-event in both
+#                        SDPs, and wtsp-call --expect-dtmf must receive
+#                        exactly 1 2 3 # in order (webrtccall-dtmf)
+#   pipeline-sends-dtmf  the pipeline calls Chromium and, 1 s after
+#                        connected, presses "456*" (send-dtmf): Chromium must
+#                        have telephone-event in both SDPs, read exactly
+#                        4 5 6 * from the RFC 4733 packets it receives (an
+#                        RTCRtpScriptTransform on its audio receiver), >= 50
+#                        audio frames after them, and media both ways
 #
-# Prints one line per case with its figures and "N passed, N failed";
+# Prints one line per case (DTMF cases: with the keys and durations) and
+# the figures of each side, then "N passed, N failed";
 # exits non-zero if any failed, 77 (skipped) when not root.
 #
 # Environment: SIGNALING_SERVER, WTSP_CALL (default: under build/),
@@ -28,6 +41,8 @@
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 set -u
+# no globbing: DTMF tones have '*' in them
+set -f
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -110,6 +125,26 @@ describe_browser() {
     (s.failures ? ", failed: " + s.failures.join("; ") : "")'
 }
 
+# The DTMF figures of a case, for its PASS/FAIL line
+describe_dtmf() {
+  pipeline=$(figure "$1" '(s.dtmfSent ? "pipeline sent " + s.dtmfSent +
+    "; " : "") + (s.dtmfReceived && s.dtmfReceived.length ?
+    "pipeline received " + s.dtmfReceived.map(k => k.tone + " (" +
+    k.duration + " ms)").join(" ") + "; " : "")')
+  browser=$(figure "$2" '(s.dtmfSent ? "Chromium sent " + s.dtmfSent +
+    " (tonechange " + (s.toneChanges || "none") + "); " : "") +
+    (s.dtmfReceived !== undefined ? "Chromium read " + (s.dtmfReceived ||
+    "nothing") + " from " + s.dtmfPackets + " telephone-event packets, " +
+    s.audioFramesAfterDtmf + " audio frames after; " : "") +
+    (s.telephoneEvents ? "SDP local " + s.telephoneEvents.local.join(", ") +
+    " (" + s.telephoneEvents.localCodec + "), remote " +
+    s.telephoneEvents.remote.join(", ") + " (" +
+    s.telephoneEvents.remoteCodec + ")" : "")')
+  [ "$pipeline" = - ] && pipeline=
+  [ "$browser" = - ] && browser=
+  printf '%s%s' "$pipeline" "$browser" | sed 's/; $//'
+}
+
 # The recording: a video and an audio stream, and a duration
 check_recording() {
   file=$1
@@ -135,14 +170,18 @@ check_recording() {
 FRAMES=30
 AUDIO=50
 
-# run_case NAME MODE CODEC [record]
+# run_case NAME MODE CODEC [record] [WTSP_CALL_ARGS] [HARNESS_ARGS]
 #   MODE browser-calls: the pipeline answers, Chromium calls
 #   MODE pipeline-calls: Chromium answers, the pipeline calls
+#   the last two: more options for each side (split on spaces)
 run_case() {
   name=$1
   mode=$2
   codec=$3
   record=${4:-}
+  wtsp_extra=${5:-}
+  browser_extra=${6:-}
+  t_start=$(date +%s.%N)
   dir="$LOGS/$name"
   rm -rf "$dir"
   mkdir -p "$dir"
@@ -155,6 +194,7 @@ run_case() {
   [ -n "$codec" ] && browser_codec="--codec $codec"
   media="--expect-frames $FRAMES --expect-audio $AUDIO"
   browser="--bundle-policy max-bundle $browser_codec $media $VERBOSE"
+  browser="$browser $browser_extra"
 
   if start_server; then
     if [ "$mode" = browser-calls ]; then
@@ -162,7 +202,8 @@ run_case() {
       [ -n "$record" ] && rec="--record $dir/call.mkv"
       # shellcheck disable=SC2086
       "$WTSP_CALL" --server "$url" --token bob --answer $wtsp_codecs $rec \
-          $media --timeout 60 >"$dir/pipeline.out" 2>"$dir/pipeline.err" &
+          $media $wtsp_extra --timeout 60 >"$dir/pipeline.out" \
+          2>"$dir/pipeline.err" &
       callee_pid=$!
       if wait_for_line "$dir/pipeline.out" 10 '^state registered'; then
         # shellcheck disable=SC2086
@@ -184,7 +225,7 @@ run_case() {
       if wait_for_line "$dir/browser.out" 45 '"state":"ready"'; then
         # shellcheck disable=SC2086
         "$WTSP_CALL" --server "$url" --token alice --call bob $wtsp_codecs \
-            --duration "$DURATION" $media --timeout 30 \
+            --duration "$DURATION" $media $wtsp_extra --timeout 30 \
             >"$dir/pipeline.out" 2>"$dir/pipeline.err" || ok=0
       else
         echo "the harness never got ready" >>"$dir/why"
@@ -202,13 +243,22 @@ run_case() {
     ok=0
   fi
 
+  figures=
+  if [ -n "$wtsp_extra$browser_extra" ]; then
+    figures=$(describe_dtmf "$dir/pipeline.out" "$dir/browser.out")
+    figures=": $figures, $(awk -v a="$t_start" -v b="$(date +%s.%N)" \
+      'BEGIN { printf "%.1f s", b - a }')"
+  fi
   if [ $ok = 1 ]; then
     passed=$((passed + 1))
-    echo "PASS $name"
+    echo "PASS $name$figures"
   else
     failed=$((failed + 1))
-    echo "FAIL $name (logs: $dir)"
+    echo "FAIL $name$figures (logs: $dir)"
     [ -f "$dir/why" ] && sed 's/^/  /' "$dir/why"
+    # a DTMF case: what the bin warned about (send-dtmf's warnings)
+    [ -n "$figures" ] && grep -h '^wtsp-call: \(warning\|error\)' \
+      "$dir/pipeline.err" 2>/dev/null | head -n 3 | sed 's/^/  /'
   fi
   [ -f "$dir/pipeline.out" ] &&
     echo "  pipeline: $(describe_pipeline "$dir/pipeline.out")"
@@ -219,7 +269,7 @@ run_case() {
 }
 
 cases=${*:-browser-calls-vp8 browser-calls-h264 pipeline-calls-vp8 \
-pipeline-calls-h264 record}
+pipeline-calls-h264 record browser-sends-dtmf pipeline-sends-dtmf}
 echo "Chromium: $("$CHROMIUM" --version 2>/dev/null)"
 for c in $cases; do
   case $c in
@@ -228,6 +278,12 @@ for c in $cases; do
     pipeline-calls-vp8)  run_case "$c" pipeline-calls VP8 ;;
     pipeline-calls-h264) run_case "$c" pipeline-calls H264 ;;
     record)              run_case "$c" browser-calls "" record ;;
+    browser-sends-dtmf)
+      run_case "$c" browser-calls "" "" "--expect-dtmf 123#" \
+        "--send-dtmf 123# --expect-dtmf-negotiated" ;;
+    pipeline-sends-dtmf)
+      run_case "$c" pipeline-calls "" "" "--send-dtmf 456*" \
+        "--expect-dtmf-negotiated --expect-dtmf 456*" ;;
     *) echo "unknown case $c" >&2; failed=$((failed + 1)) ;;
   esac
 done

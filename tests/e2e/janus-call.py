@@ -7,6 +7,9 @@
         [--watch-registration] [--timeout S] [--min-buffers N]
         [--min-rms DB] [--freq HZ] [--send-freq HZ]
         [--far-end-hold HOST:PORT | --far-end-transfer HOST:PORT URI]
+        [--baresip HOST:PORT] [--far-end-dtmf DIGITS] [--send-dtmf TONES]
+        [--rtp-sniff FAR NEAR] [--hold-after S [--unhold-after S]]
+        [--audio-codecs LIST]
     janus-call.py answer --server URL --token-file FILE
         [--dial-from HOST:PORT URI] [--expect-caller NAME] (and the above
         but --number and --watch-registration)
@@ -48,6 +51,21 @@ and at least 25 audio buffers before "accepted" (the 200).
 --far-end-transfer HOST:PORT URI: 1 s after connected baresip transfers
 us to URI (a REFER); the bin must post webrtccall-transfer with refer-to
 URI and a refer-id within 5 s. Either way the call goes on to the hangup.
+
+--baresip HOST:PORT keeps baresip's ctrl_tcp open for the run and
+records its events (CALL_DTMF_START/END: the keys it got). DTMF:
+--far-end-dtmf DIGITS: 1 s after connected baresip presses DIGITS
+(sndcode); the bin must post one webrtccall-dtmf per key, in order.
+--send-dtmf TONES: then we press TONES (send-dtmf); baresip's events
+must show them in order. --rtp-sniff FAR NEAR reads the RTP between
+baresip's ports FAR and Janus' NEAR (LOW-HIGH) off lo with a raw socket
+(root): each telephone-event on the wire (payload type, duration, end
+packets), and the packets each way before, during and after a hold.
+--hold-after S: we hold S s after connected (the "hold" action) and
+unhold --unhold-after s after "holding": the bin must post holding, then
+connected, within 5 s of each, and our audio sender must send nothing
+while held. --audio-codecs LIST: the bin's audio-codecs (PCMU: a G.711
+call).
 
 A call that must not connect (--no-connect): it passes if the call ended
 before "connected" with code --expect-code (486, 404, 603...). With
@@ -187,6 +205,202 @@ def baresip_command(address, command, params=""):
                 break
             buf += chunk
     return buf.decode(errors="replace")
+
+
+class BaresipCtrl:
+    """baresip's ctrl_tcp kept open for the whole run: ctrl_tcp sends its
+    events (CALL_DTMF_START, CALL_REMOTE_SDP...) to its one connection, and
+    a new connection replaces the last, so every command of the run goes
+    through this one too."""
+
+    def __init__(self, address, t0):
+        host, _, port = address.rpartition(":")
+        self.t0 = t0
+        self.sock = socket.create_connection((host, int(port)), timeout=3)
+        self.sock.settimeout(None)
+        self.lock = threading.Lock()
+        self.events = []          # (seconds since t0, type, param)
+        self.responses = []       # the decoded responses, in order
+        self.cond = threading.Condition(self.lock)
+        self.closed = None        # why the connection ended
+        threading.Thread(target=self.read, daemon=True).start()
+
+    def read(self):
+        buf = b""
+        try:
+            while True:
+                chunk = self.sock.recv(4096)
+                if not chunk:
+                    break
+                buf += chunk
+                # netstrings: LEN:JSON,
+                while True:
+                    colon = buf.find(b":")
+                    if colon < 0 or not buf[:colon].isdigit():
+                        break
+                    n = int(buf[:colon])
+                    if len(buf) < colon + 1 + n + 1:
+                        break
+                    body = buf[colon + 1:colon + 1 + n]
+                    buf = buf[colon + 1 + n + 1:]
+                    self.on_message(body)
+        except OSError as e:
+            self.closed = str(e)
+        with self.cond:
+            if self.closed is None:
+                self.closed = "closed by baresip"
+            self.cond.notify_all()
+
+    def on_message(self, body):
+        try:
+            msg = json.loads(body)
+        except ValueError:
+            return
+        now = time.monotonic() - self.t0
+        with self.cond:
+            if msg.get("event"):
+                self.events.append((now, msg.get("type"), msg.get("param")))
+            elif msg.get("response"):
+                self.responses.append(msg)
+            self.cond.notify_all()
+        if msg.get("event") and msg.get("type") not in ("VU_TX_REPORT",
+                                                        "VU_RX_REPORT"):
+            print(f"baresip event {msg.get('type')} {msg.get('param', '')} "
+                  f"at {now:.3f} s", flush=True)
+
+    def command(self, command, params=""):
+        """Sends a command, returns its response (a dict); raises OSError
+        if none comes within 3 s."""
+        msg = json.dumps({"command": command, "params": params,
+                          "token": "janus-call"}).encode()
+        with self.cond:
+            before = len(self.responses)
+            self.sock.sendall(b"%d:%s," % (len(msg), msg))
+            end = time.monotonic() + 3
+            while len(self.responses) == before and self.closed is None:
+                left = end - time.monotonic()
+                if left <= 0:
+                    raise OSError(f"no response to {command} within 3 s")
+                self.cond.wait(left)
+            if len(self.responses) == before:
+                raise OSError(f"ctrl_tcp connection ended: {self.closed}")
+            return self.responses[before]
+
+    def events_of(self, types, since=0.0):
+        with self.lock:
+            return [e for e in self.events if e[1] in types and e[0] >= since]
+
+
+class RtpSniffer:
+    """The plain RTP between the far end (a SIP phone) and Janus' SIP side,
+    read off the loopback interface (everything here is on one address of
+    the test's namespace, so it goes through lo): a packet socket, root
+    only. Keeps every RTP packet's time, direction, payload type,
+    timestamp, marker and the first 4 payload bytes."""
+
+    def __init__(self, far_ports, near_ports, t0):
+        self.far = far_ports      # (low, high): the phone's RTP ports
+        self.near = near_ports    # Janus' SIP-side RTP ports
+        self.t0 = t0
+        self.lock = threading.Lock()
+        self.packets = []         # (t, "to"|"from", pt, ts, marker, head, n)
+        # ETH_P_IP on lo; SOCK_DGRAM: the IP packet without a link header
+        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM,
+                                  socket.htons(0x0800))
+        self.sock.bind(("lo", 0x0800))
+        threading.Thread(target=self.read, daemon=True).start()
+
+    def read(self):
+        far_lo, far_hi = self.far
+        near_lo, near_hi = self.near
+        while True:
+            try:
+                data, addr = self.sock.recvfrom(2048)
+            except OSError:
+                return
+            # lo shows each packet twice: going out (PACKET_OUTGOING, 4)
+            # and coming in; keep the one coming in
+            if addr[2] == 4 or len(data) < 20 or data[0] >> 4 != 4 or \
+                    data[9] != 17:
+                continue
+            ihl = (data[0] & 15) * 4
+            udp = data[ihl:]
+            if len(udp) < 8 + 12:
+                continue
+            sport, dport = (udp[0] << 8) | udp[1], (udp[2] << 8) | udp[3]
+            if far_lo <= dport <= far_hi and near_lo <= sport <= near_hi:
+                way = "to"
+            elif far_lo <= sport <= far_hi and near_lo <= dport <= near_hi:
+                way = "from"
+            else:
+                continue
+            rtp = udp[8:]
+            # RTP version 2, not RTCP (payload types 200-204 with M)
+            if rtp[0] >> 6 != 2 or 200 <= rtp[1] <= 204:
+                continue
+            cc = rtp[0] & 15
+            head = 12 + 4 * cc
+            if rtp[0] & 0x10 and len(rtp) >= head + 4:  # an extension
+                head += 4 + 4 * ((rtp[head + 2] << 8) | rtp[head + 3])
+            payload = rtp[head:]
+            pkt = (time.monotonic() - self.t0, way, rtp[1] & 0x7f,
+                   int.from_bytes(rtp[4:8], "big"), bool(rtp[1] & 0x80),
+                   bytes(payload[:4]), len(payload))
+            with self.lock:
+                self.packets.append(pkt)
+
+    def audio_pt(self, way):
+        """The payload type most packets of that way have: the codec's"""
+        with self.lock:
+            pts = [p[2] for p in self.packets if p[1] == way]
+        return max(set(pts), key=pts.count) if pts else None
+
+    def audio_count(self, way, start, end):
+        """Audio packets (not telephone-events) of that way in [start, end)"""
+        pt = self.audio_pt(way)
+        with self.lock:
+            return sum(1 for p in self.packets if p[1] == way and
+                       p[2] == pt and start <= p[0] < end)
+
+    def events(self, way):
+        """RFC 4733 events of that way: 4-byte payloads of a dynamic payload
+        type that is not the codec's, one event per RTP timestamp. Returns
+        [(key, pt, duration units, end packets, first t, last t, clock)]:
+        clock, the units per second the duration field grew by between the
+        event's first and last packets that are not an end (None if under
+        60 ms apart)"""
+        pt_audio = self.audio_pt(way)
+        out = {}
+        with self.lock:
+            for t, w, pt, ts, _, head, n in self.packets:
+                if w != way or pt == pt_audio or pt < 96 or n != 4:
+                    continue
+                units = (head[2] << 8) | head[3]
+                e = out.setdefault((pt, ts), [head[0], pt, 0, 0, t, t,
+                                              (t, units), None])
+                e[2] = max(e[2], units)
+                e[5] = t
+                if head[1] & 0x80:
+                    e[3] += 1
+                else:
+                    e[7] = (t, units)
+        keys = "0123456789*#ABCD"
+        events = []
+        for e in sorted(out.values(), key=lambda e: e[4]):
+            (t0, u0), last = e[6], e[7]
+            clock = (last[1] - u0) / (last[0] - t0) \
+                if last is not None and last[0] - t0 >= 0.06 else None
+            events.append((keys[e[0]] if e[0] < 16 else f"event {e[0]}",
+                           *e[1:6], clock))
+        return events
+
+    @staticmethod
+    def text(events):
+        return ", ".join(
+            f"{k} (pt {pt}, {units} units, {ends} end packets, "
+            f"{(last - first) * 1000:.0f} ms of packets"
+            + (f", ~{clock / 1000:.0f} kHz" if clock else "") + ")"
+            for k, pt, units, ends, first, last, clock in events) or "none"
 
 
 def gst():
@@ -353,10 +567,23 @@ class Call:
         self.link_states = []     # wtsp-connection states after the drop
         self.buffers_at_drop = 0
         self.early_buffers = 0    # audio buffers before accepted
+        self.dtmf = []            # (tone, duration ms, seconds) received
+        self.far_dtmf_asked_at = None
+        self.dtmf_sent_at = None
+        self.dtmf_send_ok = None  # what send-dtmf returned
+        self.dtmf_done_at = None  # the DTMF steps are over
+        self.hold_at = self.holding_at = None
+        self.unhold_at = self.unheld_at = None
+        self.sent_at_holding = self.sent_at_unhold = None
+        self.hung_up_at = None
+        self.ctrl = None          # BaresipCtrl (--baresip)
+        self.sniffer = None       # RtpSniffer (--rtp-sniff)
 
         props = [f"location={args.server}", f"token-file={args.token_file}"]
         if force:
             props.append("force=true")
+        if getattr(args, "audio_codecs", None):
+            props.append(f"audio-codecs={args.audio_codecs}")
         if mode == "call":
             props.append(f"number={args.number}")
         elif mode == "answer":
@@ -459,6 +686,14 @@ class Call:
                 if self.transfer_asked_at is not None:
                     self.transfer["after"] = self.now() - \
                         self.transfer_asked_at
+            elif s.get_name() == "webrtccall-dtmf":
+                ok, ms = s.get_uint("duration")
+                self.dtmf.append((s.get_string("tone"), ms if ok else None,
+                                  self.now()))
+                print(f"dtmf {s.get_string('tone')} {ms} ms at "
+                      f"{self.now():.3f} s line {s.get_value('line')}",
+                      flush=True)
+                self.check_far_dtmf()
             elif s.get_name() == "level" and self.connected_at is not None:
                 rms = max(s.get_value("rms"))
                 peak = max(s.get_value("peak"))
@@ -469,7 +704,12 @@ class Call:
         reach it fails the run."""
         def ask():
             try:
-                r = baresip_command(addr, command, params)
+                if self.ctrl is not None:
+                    r = json.dumps(self.ctrl.command(command, params))
+                    if '"ok": false' in r:
+                        raise OSError(f"it answered {r[:200]}")
+                else:
+                    r = baresip_command(addr, command, params)
                 print(f"baresip {command} {params} -> {r.strip()[:200]}",
                       flush=True)
             except OSError as e:
@@ -535,6 +775,123 @@ class Call:
                        " of baresip's transfer"}[what])
         return False
 
+    # --far-end-dtmf, then --send-dtmf: from 1 s after connected, one
+    # after the other; the hangup follows 1 s after the last
+    def dtmf_step(self):
+        a = self.args
+        if self.ended is not None:
+            return False
+        if a.far_end_dtmf and self.far_dtmf_asked_at is None:
+            self.far_dtmf_asked_at = self.now()
+            self.ask_baresip(a.baresip, "sndcode", a.far_end_dtmf)
+            # baresip sends a key as 12 packets of 20 ms, the next at once
+            self.far_dtmf_timer = self.GLib.timeout_add(
+                int((2 + 0.5 * len(a.far_end_dtmf)) * 1000),
+                self.far_dtmf_over)
+        elif a.send_dtmf and self.dtmf_sent_at is None:
+            self.dtmf_sent_at = self.now()
+            self.dtmf_send_ok = self.call.emit("send-dtmf", a.send_dtmf)
+            print(f"send-dtmf {a.send_dtmf} at {self.dtmf_sent_at:.3f} s: "
+                  f"{self.dtmf_send_ok}", flush=True)
+            # ~440 ms a key with the defaults, 2 s a pause
+            keys = len(a.send_dtmf.replace(",", ""))
+            self.send_dtmf_deadline = self.now() + 3 + 0.6 * keys + \
+                2 * a.send_dtmf.count(",")
+            self.GLib.timeout_add(100, self.send_dtmf_poll)
+        else:
+            self.dtmf_done_at = self.now()
+            self.GLib.timeout_add(1000, self.hang_up)
+        return False
+
+    def check_far_dtmf(self):
+        """A webrtccall-dtmf came: all of baresip's keys there?"""
+        a = self.args
+        if not getattr(a, "far_end_dtmf", None) or \
+                self.far_dtmf_asked_at is None or \
+                self.far_dtmf_timer is None:
+            return
+        got = [t for t, _, at in self.dtmf if at >= self.far_dtmf_asked_at]
+        if len(got) >= len(a.far_end_dtmf):
+            self.GLib.source_remove(self.far_dtmf_timer)
+            self.far_dtmf_timer = None
+            self.GLib.timeout_add(500, self.dtmf_step)
+
+    def far_dtmf_over(self):
+        self.far_dtmf_timer = None
+        print(f"baresip's keys: deadline at {self.now():.3f} s", flush=True)
+        self.dtmf_step()
+        return False
+
+    def baresip_keys(self, since):
+        """What baresip reported receiving since @since: [(key, ms from
+        its CALL_DTMF_START to the CALL_DTMF_END that followed)]"""
+        keys = []
+        if self.ctrl is None:
+            return keys
+        for t, type_, param in self.ctrl.events_of(
+                ("CALL_DTMF_START", "CALL_DTMF_END"), since):
+            if type_ == "CALL_DTMF_START":
+                keys.append([param, t, None])
+            elif keys and keys[-1][2] is None:
+                keys[-1][2] = t
+        return [(k, (end - start) * 1000 if end is not None else None)
+                for k, start, end in keys]
+
+    def send_dtmf_poll(self):
+        a = self.args
+        if self.ended is not None:
+            return False
+        keys = len(a.send_dtmf.replace(",", ""))
+        done = self.now() >= self.send_dtmf_deadline
+        if not done and self.ctrl is not None:
+            got = self.baresip_keys(self.dtmf_sent_at)
+            done = len(got) >= keys and got[-1][1] is not None
+        if not done and self.ctrl is None and self.sniffer is not None:
+            done = sum(1 for e in self.sniffer.events("to") if e[3]) >= keys
+        if done:
+            self.dtmf_step()
+            return False
+        return True
+
+    def packets_sent(self):
+        st = self.call.get_property("stats")
+        if st is None:
+            return None
+        ok, n = st.get_int("audio-packets-sent")
+        return n if ok else None
+
+    # --hold-after: we hold, then unhold; hang up 2 s after connected again
+    def hold_step(self):
+        a = self.args
+        if self.ended is not None:
+            return False
+        # hold and unhold return nothing (the bin warns when it cannot):
+        # the states the bin posts after them are what count
+        if self.hold_at is None:
+            self.hold_at = self.now()
+            self.call.emit("hold")
+            print(f"hold at {self.hold_at:.3f} s", flush=True)
+            self.GLib.timeout_add(5000, self.expect_hold, "holding")
+        elif self.holding_at is not None and self.unhold_at is None:
+            self.unhold_at = self.now()
+            self.sent_at_unhold = self.packets_sent()
+            self.call.emit("unhold")
+            print(f"unhold at {self.unhold_at:.3f} s", flush=True)
+            self.GLib.timeout_add(5000, self.expect_hold, "connected")
+        return False
+
+    def expect_hold(self, what):
+        seen = self.holding_at if what == "holding" else self.unheld_at
+        if seen is None and self.ended is None:
+            self.fail(f"no webrtccall-state {what} within 5 s of our "
+                      f"{'hold' if what == 'holding' else 'unhold'} "
+                      f"(states seen: {self.seen()})")
+        return False
+
+    def count_sent_at_holding(self):
+        self.sent_at_holding = self.packets_sent()
+        return False
+
     def on_ready(self):
         """The bin is ready (its first "registered" state)."""
         a = self.args
@@ -576,6 +933,16 @@ class Call:
             if getattr(a, "hangup_after_ringing", None) is not None:
                 self.GLib.timeout_add(int(a.hangup_after_ringing * 1000),
                                       self.hang_up)
+        elif state == "holding" and self.holding_at is None:
+            self.holding_at = self.now()
+            # what our sender still had on its way: 0.3 s for it
+            self.GLib.timeout_add(300, self.count_sent_at_holding)
+            self.GLib.timeout_add(int(a.unhold_after * 1000),
+                                  self.hold_step)
+        elif state == "connected" and self.holding_at is not None and \
+                self.unheld_at is None:
+            self.unheld_at = self.now()
+            self.GLib.timeout_add(2000, self.hang_up)
         elif state == "held" and self.held_at is None:
             self.held_at = self.now()
             self.GLib.timeout_add(1500, self.far_end_step)
@@ -590,7 +957,13 @@ class Call:
             if getattr(a, "far_end_hold", None) or \
                     getattr(a, "far_end_transfer", None):
                 self.GLib.timeout_add(1000, self.far_end_step)
-            if self.mode == "dial":
+            if getattr(a, "far_end_dtmf", None) or \
+                    getattr(a, "send_dtmf", None):
+                self.GLib.timeout_add(1000, self.dtmf_step)
+            elif getattr(a, "hold_after", None) is not None:
+                self.GLib.timeout_add(int(a.hold_after * 1000),
+                                      self.hold_step)
+            elif self.mode == "dial":
                 self.GLib.timeout_add(1000, self.hang_up)
             elif a.far_end_ends:
                 self.GLib.timeout_add(int((a.duration + 15) * 1000),
@@ -610,6 +983,7 @@ class Call:
         if self.ended is not None:
             return False
         self.hangup_sent = True
+        self.hung_up_at = self.now()
         if getattr(self.args, "far_end_hangup", None):
             self.ask_baresip(self.args.far_end_hangup, "hangup")
         else:
@@ -651,7 +1025,25 @@ class Call:
         return False
 
     def run(self):
-        self.GLib.timeout_add(int(self.args.timeout * 1000), self.timeout)
+        a = self.args
+        self.GLib.timeout_add(int(a.timeout * 1000), self.timeout)
+        self.far_dtmf_timer = None
+        try:
+            if getattr(a, "baresip", None):
+                self.ctrl = BaresipCtrl(a.baresip, self.t0)
+        except OSError as e:
+            self.fail(f"could not connect to baresip's ctrl_tcp "
+                      f"({a.baresip}): {e}")
+            return stop_pipeline(self.Gst, self.pipeline)
+        try:
+            if getattr(a, "rtp_sniff", None):
+                far, near = ([int(x) for x in r.split("-")]
+                             for r in a.rtp_sniff)
+                self.sniffer = RtpSniffer(far, near, self.t0)
+        except (OSError, ValueError) as e:
+            self.fail(f"cannot read RTP off lo (--rtp-sniff "
+                      f"{' '.join(a.rtp_sniff)}; root?): {e}")
+            return stop_pipeline(self.Gst, self.pipeline)
         if self.pipeline.set_state(self.Gst.State.PLAYING) == \
                 self.Gst.StateChangeReturn.FAILURE:
             self.fail("the pipeline did not go to PLAYING")
@@ -826,12 +1218,199 @@ class Call:
                                     f"{t.get('refer-to')!r}, expected {want}")
                 if not t.get("refer-id") or t.get("refer-id") == "(null)":
                     failures.append("the transfer has no refer-id")
+        if getattr(a, "far_end_dtmf", None) or getattr(a, "send_dtmf", None):
+            more, fails = self.dtmf_report()
+            figures += more
+            failures += fails
+        if getattr(a, "hold_after", None) is not None:
+            more, fails = self.hold_report()
+            figures += more
+            failures += fails
         if self.mode == "answer" and a.expect_caller and self.incoming and \
                 self.incoming.get("caller") != a.expect_caller:
             failures.append(f"incoming caller {self.incoming.get('caller')!r}"
                             f", expected {a.expect_caller!r}")
         if not stopped:
             failures.append("the pipeline did not stop")
+        return figures, failures
+
+
+    def dtmf_report(self):
+        """--far-end-dtmf and --send-dtmf: what each side got, in order"""
+        a = self.args
+        figures, failures = "", []
+        dtmf_warnings = [w for w in self.warnings if "DTMF" in w]
+        if a.far_end_dtmf:
+            want = list(a.far_end_dtmf.upper())
+            asked = self.far_dtmf_asked_at
+            early = [t for t, _, at in self.dtmf if asked is None or
+                     at < asked]
+            got = [(t, ms, at) for t, ms, at in self.dtmf
+                   if asked is not None and at >= asked]
+            figures += (f"; baresip sent {a.far_end_dtmf}: the bin posted "
+                        + (", ".join(f"{t} {ms} ms" for t, ms, _ in got)
+                           or "nothing"))
+            if got:
+                figures += (f" (first {(got[0][2] - asked) * 1000:.0f} ms, "
+                            f"last {(got[-1][2] - asked) * 1000:.0f} ms "
+                            f"after baresip's sndcode)")
+            if self.sniffer is not None:
+                wire = self.sniffer.events("from")
+                figures += ("; on the wire from baresip: "
+                            + RtpSniffer.text(wire))
+                if [e[0] for e in wire] != want:
+                    failures.append(
+                        f"baresip's telephone-events on the wire are "
+                        f"{''.join(e[0] for e in wire) or 'none'}, expected "
+                        f"{a.far_end_dtmf}")
+                # the bin's durations are the wire's at the clock rate our
+                # offer gave that payload type
+                rates = {110: 48000, 126: 8000}
+                for (t, ms, _), e in zip(got, wire):
+                    rate = rates.get(e[1])
+                    if rate and ms is not None and \
+                            abs(ms - e[2] * 1000 / rate) > 1:
+                        failures.append(
+                            f"the bin posted {t} {ms} ms, the wire says "
+                            f"{e[2]} units at pt {e[1]} ({rate} Hz): "
+                            f"{e[2] * 1000 / rate:.0f} ms")
+                    if rate and e[6] and abs(e[6] - rate) > rate * 0.3 and \
+                            "counts" not in figures:
+                        figures += (f" (baresip counts the duration at "
+                                    f"~{e[6] / 1000:.0f} kHz on pt {e[1]}, "
+                                    f"a {rate} Hz telephone-event: its "
+                                    f"{e[2]} units are "
+                                    f"{e[2] * 1000 / e[6]:.0f} ms)")
+            if asked is None:
+                failures.append("baresip was never asked to send DTMF")
+            elif [t for t, _, _ in got] != want:
+                failures.append(
+                    f"the bin posted webrtccall-dtmf "
+                    f"{''.join(t for t, _, _ in got) or 'none'} after "
+                    f"baresip's sndcode, expected {a.far_end_dtmf} in order")
+            if any(not ms for _, ms, _ in got):
+                failures.append("a webrtccall-dtmf without a duration")
+            if early:
+                failures.append(f"webrtccall-dtmf {''.join(early)} before "
+                                "baresip sent any")
+        elif self.dtmf:
+            failures.append(f"webrtccall-dtmf {''.join(t for t, _, _ in self.dtmf)}"
+                            " posted, though baresip sent no DTMF")
+        if a.send_dtmf:
+            want = [c for c in a.send_dtmf.upper() if c != ","]
+            figures += (f"; send-dtmf \"{a.send_dtmf}\" returned "
+                        f"{self.dtmf_send_ok}")
+            why = ""
+            if dtmf_warnings:
+                figures += "; warnings: " + " | ".join(dtmf_warnings)
+                why = " (the bin warned: " + " | ".join(dtmf_warnings) + ")"
+            if self.dtmf_sent_at is None:
+                failures.append("send-dtmf was never emitted")
+            elif not self.dtmf_send_ok:
+                failures.append(f"send-dtmf returned FALSE{why}")
+            if self.ctrl is not None and self.dtmf_sent_at is not None:
+                got = self.baresip_keys(self.dtmf_sent_at)
+                figures += ("; baresip received " + (", ".join(
+                    f"{k} {ms:.0f} ms" if ms is not None else f"{k} (no end)"
+                    for k, ms in got) or "nothing")
+                    + " (CALL_DTMF_START to CALL_DTMF_END)")
+                if [k for k, _ in got] != want:
+                    failures.append(
+                        f"baresip received {''.join(k or '?' for k, _ in got) or 'no key'}"
+                        f", expected {''.join(want)} in order{why}")
+                elif any(ms is None for _, ms in got):
+                    failures.append("baresip saw a key start without its end")
+            if self.sniffer is not None:
+                wire = self.sniffer.events("to")
+                figures += ("; on the wire to baresip: "
+                            + RtpSniffer.text(wire))
+                if len(wire) > 1:
+                    gaps = [(b[4] - a_[4]) * 1000
+                            for a_, b in zip(wire, wire[1:])]
+                    figures += (f"; keys {min(gaps):.0f}-{max(gaps):.0f} ms "
+                                "apart")
+                if [e[0] for e in wire] != want:
+                    failures.append(
+                        f"the telephone-events Janus sent baresip are "
+                        f"{''.join(e[0] for e in wire) or 'none'}, expected "
+                        f"{''.join(want)}{why}")
+                elif any(e[3] == 0 for e in wire):
+                    failures.append("a telephone-event to baresip without "
+                                    "an end packet")
+        return figures, failures
+
+    def hold_report(self):
+        """--hold-after: holding, our sender silent, connected again, heard
+        again"""
+        a = self.args
+        figures, failures = "", []
+        if self.hold_at is None:
+            return figures, ["we never held (the call ended first?)"]
+        if self.holding_at is None:
+            return figures, failures + ["no webrtccall-state holding after "
+                                        "our hold"]
+        figures += (f"; holding {(self.holding_at - self.hold_at) * 1000:.0f}"
+                    " ms after our hold")
+        if self.unheld_at is None:
+            return figures, failures + ["no webrtccall-state connected after "
+                                        "our unhold"]
+        figures += (f", connected again "
+                    f"{(self.unheld_at - self.unhold_at) * 1000:.0f} ms after "
+                    f"our unhold ({(self.unhold_at - self.holding_at):.1f} s "
+                    "on hold)")
+        if self.sent_at_holding is not None and \
+                self.sent_at_unhold is not None:
+            n = self.sent_at_unhold - self.sent_at_holding
+            figures += (f"; our audio sender sent {n} packets from 0.3 s "
+                        "after holding to the unhold")
+            if n > 0:
+                failures.append(f"our audio sender sent {n} packets while "
+                                "we held the call")
+        else:
+            failures.append("no audio-packets-sent in the stats property")
+        if self.ctrl is not None:
+            offers = [t for t, _, p in self.ctrl.events_of(
+                ("CALL_REMOTE_SDP",), self.hold_at) if p == "offer"]
+            held = [t for t in offers if t < self.unhold_at]
+            resumed = [t for t in offers if t >= self.unhold_at]
+            if held:
+                figures += (f"; baresip got the re-offer "
+                            f"{(held[0] - self.hold_at) * 1000:.0f} ms after "
+                            "our hold")
+            else:
+                failures.append("baresip got no re-offer (no CALL_REMOTE_SDP "
+                                "offer event) between our hold and unhold")
+            if resumed:
+                figures += (f", the next {(resumed[0] - self.unhold_at) * 1000:.0f}"
+                            " ms after our unhold")
+            else:
+                failures.append("baresip got no re-offer after our unhold")
+        if self.sniffer is not None:
+            s = self.sniffer
+            end = self.hung_up_at if self.hung_up_at is not None else \
+                self.now()
+            spans = [("before", self.connected_at + 0.3, self.hold_at),
+                     ("holding", self.holding_at + 0.3, self.unhold_at),
+                     ("after", self.unheld_at + 0.3, end)]
+            counts = {n: (s.audio_count("to", t0, t1),
+                          s.audio_count("from", t0, t1), t1 - t0)
+                      for n, t0, t1 in spans}
+            figures += "; RTP packets to/from baresip: " + ", ".join(
+                f"{n} {to}/{fr} in {d:.1f} s" for n, (to, fr, d)
+                in counts.items())
+            to, _, d = counts["before"]
+            if to < 10 * d:
+                failures.append(f"only {to} RTP packets to baresip in the "
+                                f"{d:.1f} s before the hold")
+            to, _, _ = counts["holding"]
+            if to > 0:
+                failures.append(f"baresip got {to} RTP packets of ours "
+                                "while we held the call")
+            to, _, d = counts["after"]
+            if to < 10 * d:
+                failures.append(f"baresip does not hear us again: {to} RTP "
+                                f"packets to it in the {d:.1f} s after "
+                                "connected again")
         return figures, failures
 
 
@@ -929,6 +1508,26 @@ def main():
                        metavar=("HOST:PORT", "URI"),
                        help="baresip transfers us to URI 1 s after "
                        "connected")
+        c.add_argument("--baresip", metavar="HOST:PORT",
+                       help="baresip's ctrl_tcp, open for the whole run: "
+                       "its events are recorded, every baresip command goes "
+                       "through it")
+        c.add_argument("--far-end-dtmf", metavar="DIGITS",
+                       help="1 s after connected baresip sends DIGITS "
+                       "(sndcode; needs --baresip): a webrtccall-dtmf each")
+        c.add_argument("--send-dtmf", metavar="TONES",
+                       help="we send TONES (send-dtmf) 1 s after connected "
+                       "(after --far-end-dtmf's); baresip (--baresip) and "
+                       "the wire (--rtp-sniff) must have them")
+        c.add_argument("--rtp-sniff", nargs=2, metavar=("FAR", "NEAR"),
+                       help="read the RTP between the far end's ports FAR "
+                       "(LOW-HIGH) and Janus' NEAR off lo (root)")
+        c.add_argument("--hold-after", type=float, metavar="S",
+                       help="we hold S s after connected, unhold "
+                       "--unhold-after s after holding")
+        c.add_argument("--unhold-after", type=float, default=2, metavar="S")
+        c.add_argument("--audio-codecs", metavar="LIST",
+                       help="webrtccall's audio-codecs (e.g. PCMU)")
         c.add_argument("--min-buffers", type=int, default=50)
         c.add_argument("--min-rms", type=float, default=-50)
         c.add_argument("--freq", type=int, default=0,
@@ -960,6 +1559,8 @@ def main():
     w.add_argument("--freq", type=int, default=0)
     w.add_argument("--wait", type=float, default=0)
     args = p.parse_args()
+    if getattr(args, "far_end_dtmf", None) and not args.baresip:
+        p.error("--far-end-dtmf needs --baresip")
     if args.mode == "wav":
         return check_wav(args)
     t0 = time.monotonic()

@@ -93,6 +93,26 @@
 #                                reconnects, the server gives the session
 #                                back with its call (Janus never noticed),
 #                                audio goes on; we hang up: 200
+#   sip-dtmf-from-baresip        alice calls bob; baresip presses 1234
+#                                (ctrl_tcp sndcode, RFC 4733 on
+#                                telephone-event/8000 with Opus): the bin
+#                                posts one webrtccall-dtmf per key, in
+#                                order; the RTP from baresip is read off lo
+#                                (packets, end packets, durations)
+#   sip-dtmf-to-baresip          alice calls bob; we press 5678#
+#                                (send-dtmf): baresip's events
+#                                (CALL_DTMF_START/END) and its log show the
+#                                keys in order; the telephone-events Janus
+#                                sent baresip are read off lo
+#   sip-dtmf-g711                the same both ways in a PCMU call
+#                                (--audio-codecs PCMU): baresip presses 90,
+#                                we press *0#
+#   sip-we-hold                  alice calls bob, holds 1 s after connected
+#                                and unholds 2 s later: baresip gets a
+#                                re-INVITE with a=sendonly (answers
+#                                recvonly), then one with sendrecv; the bin
+#                                posts holding, then connected; no RTP
+#                                either way while held
 #   sip-callee-ignores-cancel    (last: Janus' line stays in the call
 #                                until kamailio gives up on it) the sipp
 #                                UAS rings, answers our CANCEL 200 but
@@ -132,6 +152,7 @@ sip-incoming-g711 sip-callee-busy sip-callee-not-found sip-callee-declines
 sip-callee-unavailable sip-callee-timeout sip-callee-early-media
 sip-callee-rings-we-cancel
 sip-baresip-holds sip-baresip-transfers sip-wtsp-reconnect
+sip-dtmf-from-baresip sip-dtmf-to-baresip sip-dtmf-g711 sip-we-hold
 sip-callee-ignores-cancel"
 # shellcheck disable=SC2048,SC2116 # one word per case
 cases=$(echo ${*:-$ALL_CASES})
@@ -229,6 +250,8 @@ SIPP_UAS_PORT=5080    # sipp, the callee of the failure cases
 SIPP_UAC_PORT=5090    # sipp, the caller without SDP
 SIPP_MEDIA_PORT=6000  # sipp's RTP echo
 CTRL=127.0.0.1:4444   # baresip's ctrl_tcp
+BARESIP_RTP_PORTS=42000-42999    # @RTP_PORTS@ in fill
+JANUS_SIP_RTP_PORTS=40000-40999  # @SIP_RTP_PORTS@
 AUTH_USERS="alice|eve"          # kamailio's users with a password
 AUTH_SECRET=wtsp-test-secret    # their password (a test bed: plain text)
 DURATION=${WTSP_E2E_DURATION:-4}
@@ -308,8 +331,9 @@ fill() {
   done
   sed -e "s#@CONF@#$JCONF#g" -e "s#@IP@#$IP#g" -e "s#@IFACE@#$IFACE#g" \
     -e "s#@WS_PORT@#$WS_PORT#g" -e "s#@SIP_PORT@#$SIP_PORT#g" \
-    -e "s#@ICE_PORTS@#30000-30999#g" -e "s#@SIP_RTP_PORTS@#40000-40999#g" \
-    -e "s#@RTP_PORTS@#42000-42999#g" -e "s#@TONE@#440#g" \
+    -e "s#@ICE_PORTS@#30000-30999#g" \
+    -e "s#@SIP_RTP_PORTS@#$JANUS_SIP_RTP_PORTS#g" \
+    -e "s#@RTP_PORTS@#$BARESIP_RTP_PORTS#g" -e "s#@TONE@#440#g" \
     -e "s#@MODULES@#$BARESIP_MODULES#g" -e "s#@CTRL@#$CTRL#g" \
     -e "s#@DUMP@#$DUMP#g" -e "s#@PROXY_PORT@#$PROXY_PORT#g" \
     -e "s#@SIPP_UAS_PORT@#$SIPP_UAS_PORT#g" \
@@ -654,6 +678,108 @@ case_call_bob() {
   end_case webrtccall="$dir/ours.out" baresip="$dir/recording.out"
 }
 
+# The INVITEs baresip got and the 200s it sent to them, since line $1 of
+# its log (its SIP trace, -s), each with its SDP's audio direction:
+# "INVITE sendrecv, 200 sendrecv, INVITE sendonly, ..."
+baresip_invite_directions() {
+  tail -n +"$1" "$LOGS/baresip.log" | tr -d '\r' | awk '
+    /^UDP .* -> / { first = 1; kind = ""; sdp = 0; aud = 0; seen_m = 0
+                    ad = ""; sd = ""; cseq = ""; next }
+    first { first = 0
+            if ($1 == "INVITE") kind = "INVITE"
+            else if ($1 == "SIP/2.0" && $2 == "200") kind = "200"
+            next }
+    kind != "" && /^CSeq: / { cseq = $3 }
+    kind != "" && /^v=0/ { sdp = 1 }
+    kind != "" && sdp && /^m=/ { seen_m = 1; aud = ($1 == "m=audio"); next }
+    kind != "" && sdp && /^a=(sendrecv|sendonly|recvonly|inactive)$/ {
+      d = substr($0, 3)
+      if (aud) ad = d
+      else if (!seen_m) sd = d
+    }
+    /\[;m/ && kind != "" {
+      if (sdp && (kind == "INVITE" || cseq == "INVITE"))
+        out = out (out ? ", " : "") kind " " (ad ? ad : (sd ? sd : "sendrecv"))
+      kind = ""
+    }
+    END { print out }'
+}
+
+# The keys baresip's audio stream took since line $1 of its log (its
+# "received event: 'K' (end=0)" lines), as one word
+baresip_log_keys() {
+  tail -n +"$1" "$LOGS/baresip.log" | tr '\r' '\n' |
+    sed -n "s/.*received event: '\(.\)' (end=0).*/\1/p" | tr -d '\n'
+}
+
+# alice calls bob (baresip) for DTMF [ARGS...]: baresip's ctrl_tcp stays
+# open (its events: the keys it got), the RTP between baresip and Janus
+# is read off lo; with --send-dtmf TONES baresip's log must show TONES
+case_dtmf() {
+  begin_case "$1" || return 0
+  shift
+  watch=
+  [ -z "$NO_KAMAILIO" ] && watch=--watch-registration
+  answers=$(grep -c 'answering call' "$LOGS/baresip.log")
+  ends=$(grep -c 'terminated (duration' "$LOGS/baresip.log")
+  from=$(($(wc -l <"$LOGS/baresip.log") + 1))
+  alice_sessions=$((alice_sessions + 1))
+  # shellcheck disable=SC2086 # none or one word
+  ours call --server "$url" --token-file "$TOKEN_FILE" --number bob \
+    --freq 440 --timeout 40 --baresip "$CTRL" \
+    --rtp-sniff "$BARESIP_RTP_PORTS" "$JANUS_SIP_RTP_PORTS" $watch "$@"
+  check_baresip_call 'answering call' "$answers" "$ends"
+  tones=
+  while [ $# -gt 0 ]; do
+    [ "$1" = --send-dtmf ] && tones=$(echo "$2" | tr -d ',' |
+      tr '[:lower:]' '[:upper:]')
+    shift
+  done
+  keys=$(baresip_log_keys "$from")
+  if [ -n "$tones" ]; then
+    echo "result: keys in baresip's log: ${keys:-none} (sent $tones)" \
+      >"$dir/baresip-log.out"
+    [ "$keys" = "$tones" ] ||
+      why "baresip's log shows the keys \"${keys:-none}\", we sent $tones" \
+        "(see $LOGS/baresip.log)"
+  else
+    echo "result: keys in baresip's log: ${keys:-none} (none sent)" \
+      >"$dir/baresip-log.out"
+  fi
+  check_baresip_recording
+  end_case webrtccall="$dir/ours.out" baresip="$dir/recording.out" \
+    baresip-log="$dir/baresip-log.out"
+}
+
+# alice calls bob, holds 1 s after connected, unholds 2 s after holding:
+# the re-INVITEs baresip got must say sendonly, then sendrecv, and its
+# answers recvonly, then sendrecv
+case_we_hold() {
+  begin_case "$1" || return 0
+  watch=
+  [ -z "$NO_KAMAILIO" ] && watch=--watch-registration
+  answers=$(grep -c 'answering call' "$LOGS/baresip.log")
+  ends=$(grep -c 'terminated (duration' "$LOGS/baresip.log")
+  from=$(($(wc -l <"$LOGS/baresip.log") + 1))
+  alice_sessions=$((alice_sessions + 1))
+  # shellcheck disable=SC2086 # none or one word
+  ours call --server "$url" --token-file "$TOKEN_FILE" --number bob \
+    --freq 440 --timeout 40 --baresip "$CTRL" \
+    --rtp-sniff "$BARESIP_RTP_PORTS" "$JANUS_SIP_RTP_PORTS" \
+    --hold-after 1 --unhold-after 2 $watch
+  check_baresip_call 'answering call' "$answers" "$ends"
+  dirs=$(baresip_invite_directions "$from")
+  echo "result: ${dirs:-no INVITE in the log of baresip}" >"$dir/baresip-sip.out"
+  want="INVITE sendrecv, 200 sendrecv, INVITE sendonly, 200 recvonly,"
+  want="$want INVITE sendrecv, 200 sendrecv"
+  [ "$dirs" = "$want" ] ||
+    why "baresip's INVITEs and answers (audio direction) are \"$dirs\"," \
+      "expected \"$want\" (see $LOGS/baresip.log)"
+  check_baresip_recording
+  end_case webrtccall="$dir/ours.out" baresip="$dir/recording.out" \
+    baresip-sip="$dir/baresip-sip.out"
+}
+
 # alice's line registers with kamailio through Janus
 case_register() {
   begin_case "$1" || return 0
@@ -847,6 +973,11 @@ for c in $cases; do
                                   --duration 6 ;;
     sip-baresip-transfers)      case_call_bob "$c" --far-end-transfer "$CTRL" \
                                   "sip:carol@$IP" ;;
+    sip-dtmf-from-baresip)      case_dtmf "$c" --far-end-dtmf 1234 ;;
+    sip-dtmf-to-baresip)        case_dtmf "$c" --send-dtmf 5678# ;;
+    sip-dtmf-g711)              case_dtmf "$c" --audio-codecs PCMU \
+                                  --far-end-dtmf 90 --send-dtmf '*0#' ;;
+    sip-we-hold)                case_we_hold "$c" ;;
     *) echo "FAIL $c: unknown case"; failed=$((failed + 1)) ;;
   esac
 done

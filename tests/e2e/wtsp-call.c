@@ -4,6 +4,7 @@
  *       (--call NUMBER | --answer) [--video-codecs LIST] [--record FILE]
  *       [--duration S] [--timeout S] [--expect-frames N] [--expect-audio N]
  *       [--no-video] [--no-audio] [--mjpeg]
+ *       [--send-dtmf TONES] [--expect-dtmf TONES]
  *
  * The pipeline is what an application with a webcam and a microphone
  * builds:
@@ -22,12 +23,21 @@
  * encoded frames and audio packets. The bin sends EOS out of its src pads
  * when the call ends, so the file is finalized before this program exits.
  *
+ * DTMF: --send-dtmf TONES emits the bin's send-dtmf with TONES (0-9 * #
+ * A-D, ',' a 2 s pause) 1 s after the call is connected. Every
+ * webrtccall-dtmf message (a key the far end pressed) is printed as it
+ * comes (`dtmf 1 duration=100 line=0 call-id=...`); with --expect-dtmf
+ * TONES the keys received, in order, must be TONES (pauses left out).
+ *
  * stdout: one line per state the bin posts (`state connected line=0
- * call-id=...`), then one JSON line:
+ * call-id=...`) and per key received, `dtmf sent: TONES` when send-dtmf
+ * was emitted, `dtmf received: 1 (100 ms) 2 (100 ms) ...` after the call
+ * when a key came or one was expected, then one JSON line:
  *
  *   {"result":"ok","role":"caller","setupMs":412,"videoFramesReceived":171,
  *    "audioBuffersReceived":297,"videoPacketsSent":1079,"audioPacketsSent":300,
  *    "hangup":{"code":200,"reason":"Session Terminated"},"file":null,
+ *    "dtmfSent":null,"dtmfReceived":[{"tone":"1","duration":100}],
  *    "error":null}
  *
  * Warnings and errors from the bus go to stderr; an error ends the run.
@@ -56,6 +66,8 @@
 #define DEFAULT_TIMEOUT 30.0
 /* How long an ended call's EOS may take to reach the file */
 #define EOS_WAIT_MS 5000
+/* --send-dtmf: this long after connected */
+#define DTMF_DELAY_MS 1000
 
 /* Bin descriptions: caps at the end of one need an explicit capsfilter */
 #define VIDEO_CAPS "capsfilter caps=\"video/x-raw,format=YUY2,width=640," \
@@ -82,6 +94,8 @@ typedef struct
   gboolean no_video;
   gboolean no_audio;
   gboolean mjpeg;
+  gchar *send_dtmf;             /* --send-dtmf: keys to press */
+  gchar *expect_dtmf;           /* --expect-dtmf: keys that must come */
 } Options;
 
 enum
@@ -116,9 +130,15 @@ typedef struct
   gchar *error;
   GstStructure *stats;          /* taken when the call ended */
 
+  /* DTMF */
+  gboolean dtmf_sent;           /* send-dtmf emitted and accepted */
+  GString *dtmf_tones;          /* the keys received, in order */
+  GArray *dtmf_durations;       /* guint ms of each of them */
+
   guint timeout_id;
   guint duration_id;
   guint eos_wait_id;
+  guint dtmf_id;
 } App;
 
 static void
@@ -235,6 +255,30 @@ on_duration (gpointer user_data)
 }
 
 static gboolean
+on_send_dtmf (gpointer user_data)
+{
+  App *app = user_data;
+  gboolean ok = FALSE;
+
+  app->dtmf_id = 0;
+  if (app->ended)
+    return G_SOURCE_REMOVE;
+  g_signal_emit_by_name (app->call, "send-dtmf", app->opt.send_dtmf, &ok);
+  if (ok) {
+    app->dtmf_sent = TRUE;
+    g_print ("dtmf sent: %s\n", app->opt.send_dtmf);
+  } else {
+    /* the bin's warning says why */
+    gchar *msg = g_strdup_printf ("send-dtmf \"%s\" refused by the bin",
+        app->opt.send_dtmf);
+
+    fail (app, msg);
+    g_free (msg);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
 on_eos_wait (gpointer user_data)
 {
   App *app = user_data;
@@ -316,9 +360,12 @@ on_call_state (App * app, const GstStructure * s)
     if (app->opt.duration > 0 && app->duration_id == 0)
       app->duration_id = g_timeout_add (app->opt.duration * 1000,
           on_duration, app);
+    if (app->opt.send_dtmf && !app->dtmf_sent && app->dtmf_id == 0)
+      app->dtmf_id = g_timeout_add (DTMF_DELAY_MS, on_send_dtmf, app);
   } else if (g_str_equal (state, "ended") && !app->ended) {
     app->ended = TRUE;
     g_clear_handle_id (&app->duration_id, g_source_remove);
+    g_clear_handle_id (&app->dtmf_id, g_source_remove);
     gst_structure_get_int (s, "code", &app->hangup_code);
     app->hangup_reason = g_strdup (gst_structure_get_string (s, "reason"));
     g_object_get (app->call, "stats", &app->stats, NULL);
@@ -336,6 +383,23 @@ on_call_state (App * app, const GstStructure * s)
   }
 }
 
+/* A key the far end pressed */
+static void
+on_dtmf (App * app, const GstStructure * s)
+{
+  const gchar *tone = gst_structure_get_string (s, "tone");
+  const gchar *call_id = gst_structure_get_string (s, "call-id");
+  guint duration = 0;
+  gint line = -1;
+
+  gst_structure_get_uint (s, "duration", &duration);
+  gst_structure_get_int (s, "line", &line);
+  g_print ("dtmf %s duration=%u line=%d call-id=%s\n", tone ? tone : "?",
+      duration, line, call_id ? call_id : "?");
+  g_string_append (app->dtmf_tones, tone ? tone : "?");
+  g_array_append_val (app->dtmf_durations, duration);
+}
+
 static gboolean
 on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
 {
@@ -345,9 +409,12 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
 
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_ELEMENT:
-      if (GST_MESSAGE_SRC (msg) == GST_OBJECT (app->call)
-          && gst_message_has_name (msg, "webrtccall-state"))
+      if (GST_MESSAGE_SRC (msg) != GST_OBJECT (app->call))
+        break;
+      if (gst_message_has_name (msg, "webrtccall-state"))
         on_call_state (app, gst_message_get_structure (msg));
+      else if (gst_message_has_name (msg, "webrtccall-dtmf"))
+        on_dtmf (app, gst_message_get_structure (msg));
       break;
     case GST_MESSAGE_ERROR:
       gst_message_parse_error (msg, &err, &debug);
@@ -361,6 +428,12 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
       g_printerr ("wtsp-call: warning from %s: %s\n%s%s", GST_OBJECT_NAME
           (GST_MESSAGE_SRC (msg)), err->message, debug ? debug : "",
           debug ? "\n" : "");
+      /* send-dtmf took the tones, then found it could not send them
+       * (telephone-event not negotiated, no audio sender) */
+      if (app->opt.send_dtmf && GST_MESSAGE_SRC (msg) == GST_OBJECT (app->call)
+          && g_str_has_prefix (err->message, "DTMF")
+          && strstr (err->message, "not sent"))
+        fail (app, err->message);
       break;
     case GST_MESSAGE_EOS:
       /* every sink had EOS: nothing more to wait for */
@@ -554,7 +627,34 @@ check_expectations (App * app)
   if (audio < app->opt.expect_audio)
     g_string_append_printf (why, "%saudio buffers received %d < %d",
         why->len ? "; " : "", audio, app->opt.expect_audio);
+  if (app->opt.send_dtmf && !app->dtmf_sent && app->error == NULL)
+    g_string_append_printf (why, "%sDTMF \"%s\" never sent (the call was "
+        "not connected for %d ms)", why->len ? "; " : "", app->opt.send_dtmf,
+        DTMF_DELAY_MS);
+  if (app->opt.expect_dtmf
+      && !g_str_equal (app->opt.expect_dtmf, app->dtmf_tones->str))
+    g_string_append_printf (why, "%sDTMF received \"%s\" (%u keys), "
+        "expected \"%s\"", why->len ? "; " : "", app->dtmf_tones->str,
+        (guint) app->dtmf_tones->len, app->opt.expect_dtmf);
   return g_string_free (why, why->len == 0);
+}
+
+/* `dtmf received: 1 (100 ms) 2 (100 ms)`, or `dtmf received: none` */
+static void
+print_dtmf_received (App * app)
+{
+  GString *line = g_string_new ("dtmf received:");
+  guint i;
+
+  for (i = 0; i < app->dtmf_tones->len; i++)
+    g_string_append_printf (line, " %c (%u ms)", app->dtmf_tones->str[i],
+        g_array_index (app->dtmf_durations, guint, i));
+  if (app->dtmf_tones->len == 0)
+    g_string_append (line, " none");
+  if (app->opt.expect_dtmf)
+    g_string_append_printf (line, ", expected %s", app->opt.expect_dtmf);
+  g_print ("%s\n", line->str);
+  g_string_free (line, TRUE);
 }
 
 static gchar *
@@ -566,6 +666,7 @@ make_report (App * app, const gchar * error)
   gdouble setup_ms = 0;
   gint sent[N_MEDIA] = { 0, 0 };
   gchar *text;
+  guint i;
 
   if (app->stats) {
     gst_structure_get_double (app->stats, "setup-ms", &setup_ms);
@@ -610,6 +711,25 @@ make_report (App * app, const gchar * error)
     json_builder_add_string_value (b, app->opt.record);
   else
     json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "dtmfSent");
+  if (app->dtmf_sent)
+    json_builder_add_string_value (b, app->opt.send_dtmf);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "dtmfReceived");
+  json_builder_begin_array (b);
+  for (i = 0; i < app->dtmf_tones->len; i++) {
+    gchar tone[2] = { app->dtmf_tones->str[i], 0 };
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "tone");
+    json_builder_add_string_value (b, tone);
+    json_builder_set_member_name (b, "duration");
+    json_builder_add_int_value (b, g_array_index (app->dtmf_durations, guint,
+            i));
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
   json_builder_set_member_name (b, "error");
   if (error)
     json_builder_add_string_value (b, error);
@@ -669,6 +789,11 @@ main (int argc, char **argv)
         "Send no audio", NULL},
     {"mjpeg", 0, 0, G_OPTION_ARG_NONE, &o->mjpeg,
         "Send image/jpeg video, as an MJPEG webcam does", NULL},
+    {"send-dtmf", 0, 0, G_OPTION_ARG_STRING, &o->send_dtmf,
+        "Press these keys (0-9 * # A-D, ',' pauses 2 s) 1 s after connected",
+        "TONES"},
+    {"expect-dtmf", 0, 0, G_OPTION_ARG_STRING, &o->expect_dtmf,
+        "The keys the far end must press, in this order", "TONES"},
     {NULL}
   };
   GOptionContext *ctx;
@@ -702,6 +827,22 @@ main (int argc, char **argv)
         "one of --call/--answer (--help)\n");
     return 2;
   }
+  if (o->expect_dtmf) {
+    /* the bin posts upper-case keys; a pause is no key */
+    gchar *keys = g_ascii_strup (o->expect_dtmf, -1);
+    gchar *k, *t;
+
+    for (k = t = keys; *t; t++)
+      if (*t != ',')
+        *k++ = *t;
+    *k = '\0';
+    g_free (o->expect_dtmf);
+    o->expect_dtmf = keys;
+    if (strspn (keys, "0123456789*#ABCD") != strlen (keys)) {
+      g_printerr ("wtsp-call: --expect-dtmf: only 0-9 * # A-D (and ',')\n");
+      return 2;
+    }
+  }
   if (o->video_codecs == NULL)
     o->video_codecs = g_strdup (DEFAULT_VIDEO_CODECS);
 
@@ -709,6 +850,8 @@ main (int argc, char **argv)
   setvbuf (stdout, NULL, _IOLBF, 0);
 
   g_mutex_init (&app.lock);
+  app.dtmf_tones = g_string_new (NULL);
+  app.dtmf_durations = g_array_new (FALSE, FALSE, sizeof (guint));
   app.loop = g_main_loop_new (NULL, FALSE);
   if (!make_pipeline (&app, &error)) {
     fail (&app, error->message);
@@ -763,9 +906,12 @@ main (int argc, char **argv)
   g_clear_handle_id (&app.timeout_id, g_source_remove);
   g_clear_handle_id (&app.duration_id, g_source_remove);
   g_clear_handle_id (&app.eos_wait_id, g_source_remove);
+  g_clear_handle_id (&app.dtmf_id, g_source_remove);
   gst_bus_remove_watch (GST_ELEMENT_BUS (app.pipeline));
 
 done:
+  if (o->expect_dtmf || app.dtmf_tones->len > 0)
+    print_dtmf_received (&app);
   why = check_expectations (&app);
   report = make_report (&app, why);
   g_print ("%s\n", report);
@@ -794,5 +940,9 @@ done:
   g_free (o->turn_server);
   g_free (o->stats_file);
   g_free (o->record);
+  g_free (o->send_dtmf);
+  g_free (o->expect_dtmf);
+  g_string_free (app.dtmf_tones, TRUE);
+  g_array_free (app.dtmf_durations, TRUE);
   return status;
 }

@@ -8,6 +8,11 @@
  *   node harness.js --server ... --token alice --call NUMBER [--codec ...] \
  *       [--duration 6] [--expect-frames 30] [--hangup-after 4]
  *
+ * DTMF: --send-dtmf TONES (insertDTMF on the audio sender 1 s after ICE
+ * connected), --expect-dtmf-negotiated (telephone-event in both SDPs),
+ * --expect-dtmf TONES (the keys decoded from the telephone-event packets
+ * Chromium received, read by an RTCRtpScriptTransform).
+ *
  * `node harness.js --help` lists every option. Exit status: 0 when every
  * expectation held, 1 when one did not, 2 on an error or the overall
  * timeout, 64 on a usage error.
@@ -46,6 +51,14 @@ const PAGE_FILES = {
 };
 
 const sleep = ms => new Promise(r => setTimeout(r, ms));
+
+/* insertDTMF's, and webrtccall's defaults */
+const DTMF_DURATION = 100;
+const DTMF_GAP = 70;
+/* RTCDTMFSender: a ',' pauses 2 s */
+const DTMF_PAUSE_MS = 2000;
+/* --expect-dtmf: audio frames that must come after the last DTMF packet */
+const AUDIO_AFTER_DTMF = 50;
 
 const EXIT_OK = 0;
 const EXIT_FAIL = 1;
@@ -322,6 +335,16 @@ class BrowserPhone extends EventEmitter {
   videoCodecs() {
     return this._eval(() => window.wtsp.videoCodecs());
   }
+  sendDtmf(tones, duration, gap) {
+    return this._eval((t, d, g) => window.wtsp.sendDtmf(t, d, g), tones,
+        duration, gap);
+  }
+  telephoneEvents() {
+    return this._eval(() => window.wtsp.telephoneEvents());
+  }
+  dtmfReceived() {
+    return this._eval(() => window.wtsp.dtmfReceived());
+  }
 
   async close() {
     if (this._closed)
@@ -410,6 +433,18 @@ const USAGE = `usage: node harness.js --server URL (--token T | --token-file F)
   --expect-hangup CODE  the call must end with this hangup code (486, 603,
                         404, ...); media checks then default to 0
   --expect-setup-ms MS  call start to first frame within MS
+  --send-dtmf TONES     1 s after ICE connected, insertDTMF(TONES) on the
+                        audio sender (0-9 * # A-D, ',' a 2 s pause); every
+                        tone must be played (tonechange events)
+  --dtmf-duration MS    of each tone (default 100)
+  --dtmf-gap MS         between tones (default 70)
+  --expect-dtmf-negotiated  telephone-event in the audio m-line of both the
+                        local and the remote SDP (checked 1 s after ICE
+                        connected; the rtpmap lines are printed)
+  --expect-dtmf TONES   the keys decoded from the telephone-event packets
+                        received (RTCRtpScriptTransform on the audio
+                        receiver) must be TONES, in order, and >= 50 audio
+                        frames must come after the last of those packets
   --timeout S           overall bound on the run (default 60)
   --no-prewarm          open the fake camera/mic at call time, not at connect
                         (adds their ~300 ms to the call setup)
@@ -427,10 +462,12 @@ function parseArgs(argv) {
     '--expect-frames': 'expectFrames', '--expect-audio': 'expectAudio',
     '--expect-hangup': 'expectHangup', '--timeout': 'timeout',
     '--answer-delay': 'answerDelay', '--decline-code': 'declineCode',
-    '--expect-setup-ms': 'expectSetupMs', '--fps': 'fps'};
+    '--expect-setup-ms': 'expectSetupMs', '--fps': 'fps',
+    '--dtmf-duration': 'dtmfDuration', '--dtmf-gap': 'dtmfGap'};
   const strings = {'--server': 'server', '--token': 'token',
     '--token-file': 'tokenFile', '--call': 'call', '--codec': 'codec',
-    '--bundle-policy': 'bundlePolicy', '--chromium': 'chromium'};
+    '--bundle-policy': 'bundlePolicy', '--chromium': 'chromium',
+    '--send-dtmf': 'sendDtmf', '--expect-dtmf': 'expectDtmf'};
   for (let i = 0; i < argv.length; i++) {
     let a = argv[i];
     let value;
@@ -463,6 +500,8 @@ function parseArgs(argv) {
       o.prewarm = false;
     } else if (a === '--no-hangup') {
       o.noHangup = true;
+    } else if (a === '--expect-dtmf-negotiated') {
+      o.expectDtmfNegotiated = true;
     } else if (a === '--loopback') {
       o.loopback = true;
     } else if (a === '--chromium-arg') {
@@ -490,6 +529,19 @@ function parseArgs(argv) {
     o.token = fs.readFileSync(o.tokenFile, 'utf8').trim();
   if (!o.token)
     throw new Error('--token or --token-file is needed');
+  for (const k of ['sendDtmf', 'expectDtmf'])
+    if (o[k] !== undefined) {
+      if (!/^[0-9*#A-D,]+$/i.test(o[k]))
+        throw new Error('--' + (k === 'sendDtmf' ? 'send' : 'expect') +
+            '-dtmf: only 0-9 * # A-D and ","');
+      o[k] = o[k].toUpperCase();
+    }
+  if (o.expectDtmf !== undefined)
+    o.expectDtmf = o.expectDtmf.replace(/,/g, '');
+  if (o.dtmfDuration === undefined)
+    o.dtmfDuration = DTMF_DURATION;
+  if (o.dtmfGap === undefined)
+    o.dtmfGap = DTMF_GAP;
   if (o.codec) {
     o.codec = o.codec.toUpperCase();
     if (o.audioOnly)
@@ -502,6 +554,94 @@ function parseArgs(argv) {
   if (o.expectAudio === undefined)
     o.expectAudio = mediaDefault;
   return o;
+}
+
+/* What --send-dtmf and --expect-dtmf-negotiated do once the call is
+ * accepted: 1 s after ICE connected, the SDP check, then insertDTMF and
+ * its tonechange events until the last (tone ''). Resolves when done;
+ * what did not hold goes to @failures. */
+async function dtmfStep(o, phone, ended, summary, failures, print) {
+  if (o.sendDtmf === undefined && !o.expectDtmfNegotiated)
+    return;
+  try {
+    const first = await Promise.race([phone.waitFor(r => r.kind === 'media' &&
+        (r.what === 'ice-connected' || r.what === 'ice-failed')),
+    phone.waitFor(ended)]);
+    if (first.kind !== 'media' || first.what !== 'ice-connected') {
+      failures.push('DTMF: the call ' + (first.kind === 'media' ?
+        'failed ICE' : 'ended') + ' before ICE connected');
+      return;
+    }
+    await sleep(1000);
+    if (phone.history.some(ended)) {
+      failures.push('DTMF: the call ended within 1 s of ICE connected');
+      return;
+    }
+    if (o.expectDtmfNegotiated) {
+      const te = await phone.telephoneEvents();
+      const lines = d => d ? d.events.map(e => e.line) : [];
+      summary.telephoneEvents = {local: lines(te.local),
+        remote: lines(te.remote), localCodec: te.local && te.local.codec,
+        remoteCodec: te.remote && te.remote.codec,
+        canInsertDTMF: te.canInsertDTMF};
+      print(Object.assign({dtmf: 'negotiated'}, summary.telephoneEvents));
+      for (const side of ['local', 'remote'])
+        if (!te[side])
+          failures.push('no ' + side + ' description');
+        else if (te[side].events.length === 0)
+          failures.push('no telephone-event in the ' + side + ' SDP\'s ' +
+              'audio m-line (its codec: ' + te[side].codec + ')');
+    }
+    if (o.sendDtmf !== undefined) {
+      const from = phone.history.length;
+      const r = await phone.sendDtmf(o.sendDtmf, o.dtmfDuration, o.dtmfGap);
+      summary.dtmfSent = o.sendDtmf;
+      print({dtmf: 'sent', tones: o.sendDtmf, duration: o.dtmfDuration,
+        gap: o.dtmfGap, toneBuffer: r.toneBuffer});
+      const keys = o.sendDtmf.replace(/,/g, '').length;
+      const pauses = o.sendDtmf.length - keys;
+      const bound = keys * (o.dtmfDuration + o.dtmfGap) +
+          pauses * DTMF_PAUSE_MS + 3000;
+      const done = await Promise.race([phone.waitFor(x => x.kind === 'dtmf' &&
+          x.what === 'tonechange' && x.tone === '', undefined, from),
+      phone.waitFor(ended, undefined, from), sleep(bound).then(() => null)]);
+      const played = phone.history.slice(from).filter(x => x.kind ===
+          'dtmf' && x.what === 'tonechange' && x.tone !== '')
+          .map(x => x.tone).join('');
+      if (!done || done.kind !== 'dtmf')
+        failures.push('insertDTMF("' + o.sendDtmf + '"): tonechange ' +
+            'played "' + played + '" and no end (tone "") ' +
+            (done ? 'before the call ended' : 'within ' + bound + ' ms'));
+      else if (played !== o.sendDtmf)
+        failures.push('insertDTMF("' + o.sendDtmf + '"): tonechange ' +
+            'played "' + played + '"');
+    }
+  } catch (err) {
+    failures.push('DTMF: ' + redact(err.message || String(err)));
+  }
+}
+
+/* --expect-dtmf: the keys Chromium's RTCRtpScriptTransform read */
+function checkDtmfReceived(o, got, summary, failures) {
+  if (!got) {
+    failures.push('DTMF: nothing read (no audio track came)');
+    return;
+  }
+  summary.dtmfReceived = got.keys.map(k => k.tone + ' (' + k.duration +
+      ' ms' + (k.end ? '' : ', no end packet') + ')').join(' ');
+  summary.dtmfPackets = got.packets;
+  summary.audioFramesAfterDtmf = got.audioFramesAfterDtmf;
+  if (got.error) {
+    failures.push('DTMF: cannot read the packets: ' + got.error);
+    return;
+  }
+  if (got.tones !== o.expectDtmf)
+    failures.push('DTMF received "' + got.tones + '" (' + got.packets +
+        ' telephone-event packets), expected "' + o.expectDtmf + '"');
+  else if (!(got.audioFramesAfterDtmf >= AUDIO_AFTER_DTMF))
+    failures.push('after the last telephone-event packet only ' +
+        got.audioFramesAfterDtmf + ' audio frames came (< ' +
+        AUDIO_AFTER_DTMF + '): the audio did not go on');
 }
 
 /* One run of the CLI; @out(object) prints a line. Resolves with
@@ -558,6 +698,13 @@ async function run(o, out, hooks) {
         if (r.codec)
           line.codec = r.codec;
         print(line);
+      } else if (r.kind === 'dtmf') {
+        const line = {dtmf: r.what, tone: r.tone, callMs: r.ms};
+        if (r.duration !== undefined)
+          line.duration = r.duration;
+        if (r.pt !== undefined)
+          line.pt = r.pt;
+        print(line);
       } else if (r.kind === 'close') {
         print({state: 'disconnected', code: r.code, reason: r.reason});
       } else if (r.kind === 'page-error') {
@@ -570,7 +717,8 @@ async function run(o, out, hooks) {
     print({state: 'ready', lines: hello.lines, keepaliveInterval:
       hello.keepaliveInterval, chromium: phone.version});
 
-    const callOptions = {video: !o.audioOnly, audio: true, codec: o.codec};
+    const callOptions = {video: !o.audioOnly, audio: true, codec: o.codec,
+      readTelephoneEvents: o.expectDtmf !== undefined};
     if (o.bundlePolicy)
       callOptions.bundlePolicy = o.bundlePolicy;
 
@@ -600,7 +748,9 @@ async function run(o, out, hooks) {
     if (first.state === 'accepted') {
       const stay = Math.min(o.duration, o.hangupAfter !== undefined ?
           o.hangupAfter : Infinity) * 1000;
+      const dtmf = dtmfStep(o, phone, ended, summary, failures, print);
       await Promise.race([sleep(stay), phone.waitFor(ended)]);
+      await dtmf;
       finishStats(await phone.stats());
       const over = phone.history.some(ended);
       if (!over && !o.noHangup) {
@@ -658,6 +808,11 @@ async function run(o, out, hooks) {
     if (summary.mdns)
       failures.push('mDNS (.local) candidates: ' +
           summary.localCandidates.join(', '));
+    if (o.sendDtmf !== undefined && info)
+      summary.toneChanges = info.toneChanges.map(t => t.tone || '(end)')
+          .join(' ');
+    if (o.expectDtmf !== undefined)
+      checkDtmfReceived(o, info && info.dtmfReceived, summary, failures);
   } catch (err) {
     summary.error = redact(err.message || String(err));
   }

@@ -18,7 +18,17 @@
  * Emitted (client.on(type, fn)): 'log' {level, text}, 'message' (every parsed
  * server message), 'event' (server events), 'state' (the state handshake),
  * 'incoming' (a WtspCall), 'call-state' {callId, line, state, ...},
- * 'media' {callId, what, ms}, 'close' {code, reason, wasClean}.
+ * 'media' {callId, what, ms}, 'dtmf' {callId, what, tone, ms, ...},
+ * 'close' {code, reason, wasClean}.
+ *
+ * DTMF: call.sendDtmf('123#', 100, 70) is RTCDTMFSender.insertDTMF on the
+ * audio sender ('dtmf' what 'tonechange' for each tone it plays, tone ''
+ * when done); call.telephoneEvents() the telephone-event rtpmap lines of
+ * both descriptions. With the call option readTelephoneEvents, an
+ * RTCRtpScriptTransform on the audio receiver reads the RFC 4733 packets
+ * that come and decodes the keys ('dtmf' what 'received' per key, at its
+ * first end packet; call.dtmfReceived()): a browser has no API telling
+ * what DTMF it received.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -87,6 +97,72 @@
     return sdp.split(/\r?\n/).filter(l => l.startsWith('a=candidate:'))
         .map(l => parseCandidate(l)).filter(Boolean);
   }
+
+  /* The audio m-line of an SDP: {formats, rtpmap: {pt: 'NAME/RATE'}} */
+  function sdpAudio(sdp) {
+    let audio = null;
+    for (const line of (sdp || '').split(/\r?\n/)) {
+      if (line.startsWith('m=')) {
+        if (audio)
+          break;
+        if (line.startsWith('m=audio '))
+          audio = {formats: line.trim().split(/\s+/).slice(3).map(Number),
+            rtpmap: {}};
+      } else if (audio) {
+        const m = /^a=rtpmap:(\d+) (.+)$/.exec(line.trim());
+        if (m)
+          audio.rtpmap[m[1]] = m[2];
+      }
+    }
+    return audio;
+  }
+
+  /* RFC 4733 in the audio m-line of an SDP: [{pt, rate, line}] for the
+   * payload types it lists with an a=rtpmap telephone-event; and its first
+   * codec ('opus/48000/2') */
+  function sdpTelephoneEvents(sdp) {
+    const audio = sdpAudio(sdp);
+    if (!audio)
+      return {events: [], codec: null};
+    const events = [];
+    for (const pt of audio.formats) {
+      const map = audio.rtpmap[pt] || '';
+      const m = /^telephone-event\/(\d+)/i.exec(map);
+      if (m)
+        events.push({pt, rate: Number(m[1]),
+          line: 'a=rtpmap:' + pt + ' ' + map});
+    }
+    const first = audio.formats.length ? audio.rtpmap[audio.formats[0]] : null;
+    return {events, codec: first || null};
+  }
+
+  const DTMF_KEYS = '0123456789*#ABCD';
+
+  /* The worker of the RTCRtpScriptTransform on an audio receiver: every
+   * frame goes on unchanged; telephone-event ones (by mimeType, or by the
+   * payload types it is given) are posted with their payload, the others
+   * counted (posted every 10) */
+  const DTMF_READER = `'use strict';
+  onrtctransform = e => {
+    const t = e.transformer;
+    const pts = (t.options && t.options.pts) || [];
+    let audio = 0;
+    t.readable.pipeThrough(new TransformStream({
+      transform(frame, controller) {
+        const m = frame.getMetadata();
+        const mime = String(m.mimeType || '').toLowerCase();
+        if (mime.endsWith('/telephone-event') || pts.includes(m.payloadType)) {
+          const b = new Uint8Array(frame.data);
+          postMessage({pt: m.payloadType, mime, ts: m.rtpTimestamp,
+            seq: m.sequenceNumber, payload: Array.from(b.slice(0, 4)),
+            audio});
+        } else if (++audio % 10 === 0) {
+          postMessage({audio});
+        }
+        controller.enqueue(frame);
+      },
+    })).pipeTo(t.writable).catch(() => {});
+  };`;
 
   /* the fake devices: 640x480, 30 frames a second (their default is 20) */
   function mediaConstraints(audio, video) {
@@ -181,6 +257,14 @@
       this.ended = false;
       this._statsTimer = null;
       this._localSet = null;       /* setLocalDescription of our offer */
+      /* DTMF */
+      this.dtmfSender = null;      /* the RTCDTMFSender we listen to */
+      this.toneChanges = [];       /* {tone, ms}: tonechange events */
+      this.dtmfReader = null;      /* {worker, error}: readTelephoneEvents */
+      this.dtmfKeys = [];          /* decoded: {tone, duration, end, ms} */
+      this.dtmfPackets = 0;        /* telephone-event packets read */
+      this.audioFrames = 0;        /* other audio frames (±10) */
+      this.audioAtLastDtmf = null; /* audioFrames at the last of them */
     }
 
     _log(level, text) {
@@ -230,6 +314,8 @@
 
       pc.addEventListener('icecandidate', e => this._onLocalCandidate(e));
       pc.addEventListener('track', e => {
+        if (o.readTelephoneEvents && e.track.kind === 'audio')
+          this._readTelephoneEvents(e.receiver);
         this.remoteStream.addTrack(e.track);
         this.emit('track', {track: e.track, stream: this.remoteStream});
         this.client.emit('track', {callId: this.callId, kind: e.track.kind,
@@ -249,6 +335,129 @@
       });
       this._startStats();
       return pc;
+    }
+
+    /* readTelephoneEvents: the script transform on the audio receiver, set
+     * in the track event (setRemoteDescription: before any packet) */
+    _readTelephoneEvents(receiver) {
+      if (this.dtmfReader)
+        return;
+      this.dtmfReader = {worker: null, error: null};
+      if (typeof RTCRtpScriptTransform !== 'function') {
+        this.dtmfReader.error = 'this browser has no RTCRtpScriptTransform';
+        return;
+      }
+      const pts = sdpTelephoneEvents(this.pc.remoteDescription &&
+          this.pc.remoteDescription.sdp).events.map(e => e.pt);
+      const url = URL.createObjectURL(new Blob([DTMF_READER],
+          {type: 'text/javascript'}));
+      const worker = new Worker(url);
+      URL.revokeObjectURL(url);
+      worker.onmessage = e => this._onDtmfPacket(e.data);
+      worker.onerror = e => {
+        this.dtmfReader.error = 'reader worker: ' + (e.message || 'error');
+      };
+      this.dtmfReader.worker = worker;
+      receiver.transform = new RTCRtpScriptTransform(worker, {pts});
+    }
+
+    /* The clock rate of a telephone-event payload type, from whichever
+     * description has it */
+    _telephoneEventRate(pt) {
+      for (const d of [this.pc.localDescription, this.pc.remoteDescription]) {
+        const e = d && sdpTelephoneEvents(d.sdp).events.find(x => x.pt === pt);
+        if (e)
+          return e.rate;
+      }
+      return null;
+    }
+
+    /* One RFC 4733 packet: event, E bit, volume, duration; one key per
+     * RTP timestamp */
+    _onDtmfPacket(m) {
+      if (m.payload === undefined) {
+        this.audioFrames = Math.max(this.audioFrames, m.audio);
+        return;
+      }
+      this.dtmfPackets++;
+      this.audioAtLastDtmf = m.audio;
+      this.audioFrames = Math.max(this.audioFrames, m.audio);
+      if (m.payload.length < 4)
+        return;
+      const [event, flags, hi, lo] = m.payload;
+      const rate = this._telephoneEventRate(m.pt);
+      const ms = Math.round(now() - this.t0);
+      let key = this.dtmfKeys.find(k => k.ts === m.ts);
+      if (!key) {
+        key = {ts: m.ts, pt: m.pt, rate, event,
+          tone: DTMF_KEYS[event] || 'event' + event, duration: 0, end: false,
+          ms};
+        this.dtmfKeys.push(key);
+      }
+      if (rate)
+        key.duration = Math.max(key.duration,
+            Math.round(((hi << 8) | lo) * 1000 / rate));
+      if ((flags & 0x80) && !key.end) {
+        key.end = true;
+        this.client.emit('dtmf', {callId: this.callId, what: 'received',
+          tone: key.tone, duration: key.duration, pt: m.pt, rate, ms});
+      }
+    }
+
+    /* The keys read so far, and the figures around them */
+    dtmfReceived() {
+      return {
+        reading: !!(this.dtmfReader && this.dtmfReader.worker),
+        error: this.dtmfReader ? this.dtmfReader.error : null,
+        keys: this.dtmfKeys.map(k => ({tone: k.tone, duration: k.duration,
+          end: k.end, pt: k.pt, ms: k.ms})),
+        tones: this.dtmfKeys.map(k => k.tone).join(''),
+        packets: this.dtmfPackets,
+        audioFramesAfterDtmf: this.audioAtLastDtmf === null ? null :
+            this.audioFrames - this.audioAtLastDtmf,
+      };
+    }
+
+    /* telephone-event in both descriptions, and whether Chromium would send
+     * DTMF (RTCDTMFSender.canInsertDTMF) */
+    telephoneEvents() {
+      const local = this.pc && this.pc.localDescription;
+      const remote = this.pc && this.pc.remoteDescription;
+      const sender = this._audioSender();
+      return {
+        local: local ? sdpTelephoneEvents(local.sdp) : null,
+        remote: remote ? sdpTelephoneEvents(remote.sdp) : null,
+        canInsertDTMF: !!(sender && sender.dtmf && sender.dtmf.canInsertDTMF),
+      };
+    }
+
+    _audioSender() {
+      return this.pc ? this.pc.getSenders().find(s => s.track &&
+          s.track.kind === 'audio') || null : null;
+    }
+
+    /* RTCDTMFSender.insertDTMF(tones, duration, gap) on the audio sender;
+     * resolves with its toneBuffer */
+    sendDtmf(tones, duration, gap) {
+      const sender = this._audioSender();
+      if (!sender)
+        throw new WtspError('no audio sender to send DTMF with');
+      if (!sender.dtmf)
+        throw new WtspError('the audio sender has no RTCDTMFSender');
+      if (!sender.dtmf.canInsertDTMF)
+        throw new WtspError('canInsertDTMF is false: telephone-event not ' +
+            'negotiated, or the audio is not sent');
+      if (this.dtmfSender !== sender.dtmf) {
+        this.dtmfSender = sender.dtmf;
+        sender.dtmf.addEventListener('tonechange', e => {
+          const ms = Math.round(now() - this.t0);
+          this.toneChanges.push({tone: e.tone, ms});
+          this.client.emit('dtmf', {callId: this.callId, what: 'tonechange',
+            tone: e.tone, ms});
+        });
+      }
+      sender.dtmf.insertDTMF(tones, duration, gap);
+      return {toneBuffer: sender.dtmf.toneBuffer};
     }
 
     _addLocalTracks() {
@@ -504,6 +713,8 @@
       this._stopStats();
       if (this.pc)
         this.pc.close();
+      if (this.dtmfReader && this.dtmfReader.worker)
+        this.dtmfReader.worker.terminate();
       if (this.localStream)
         this.localStream.getTracks().forEach(t => t.stop());
       this.client._removeCall(this);
@@ -609,6 +820,8 @@
         remoteCandidates: this.remoteCandidates,
         mdns: has(this.localCandidates.concat(this.remoteCandidates),
             c => /\.local$/i.test(c.address)),
+        toneChanges: this.toneChanges,
+        dtmfReceived: this.dtmfReader ? this.dtmfReceived() : null,
       };
     }
   }
@@ -943,7 +1156,7 @@
   }
 
   const api = {WtspClient, WtspCall, WtspError, applyCodecPreferences,
-    parseCandidate, sdpMids};
+    parseCandidate, sdpMids, sdpTelephoneEvents};
   Object.assign(global, api);
   if (typeof module !== 'undefined' && module.exports)
     module.exports = api;
