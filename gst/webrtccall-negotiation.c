@@ -363,7 +363,7 @@ set_remote (WebrtcCallCall * call, GstWebRTCSDPType type,
     GstWebRTCSessionDescription *offer = NULL;
 
     g_object_get (call->webrtc, "local-description", &offer, NULL);
-    if (offer && wtsp_sdp_inactivate_foreign (copy, offer->sdp))
+    if (offer && wtsp_sdp_inactivate_foreign (copy, offer->sdp, TRUE))
       GST_WARNING_OBJECT (call, "the far end answered an m-line with none "
           "of the offered payload types: taken as inactive");
     if (offer)
@@ -413,6 +413,21 @@ send_jsep_request (WebrtcCallCall * call, const gchar * type,
   webrtc_call_send_request (call->bin, call, req);
 }
 
+/* @text as an SDP with at least one m-line, or NULL */
+static GstSDPMessage *
+parse_media_sdp (const gchar * text)
+{
+  GstSDPMessage *sdp = NULL;
+
+  if (gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK
+      || gst_sdp_message_medias_len (sdp) == 0) {
+    if (sdp)
+      gst_sdp_message_free (sdp);
+    return NULL;
+  }
+  return sdp;
+}
+
 /* The far end's answer to our offer is in place: inputs can be sent */
 static void
 remote_answer_set (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
@@ -440,10 +455,8 @@ webrtc_call_negotiation_apply_answer (WebrtcCallCall * call,
     g_free (reason);
     return;
   }
-  if (gst_sdp_message_new_from_text (sdp_text, &sdp) != GST_SDP_OK
-      || gst_sdp_message_medias_len (sdp) == 0) {
-    if (sdp)
-      gst_sdp_message_free (sdp);
+  sdp = parse_media_sdp (sdp_text);
+  if (sdp == NULL) {
     /* The server and the far end think the call is up: tell them */
     webrtc_call_call_give_up (call, 488,
         "the far end's answer has no usable SDP");
@@ -648,8 +661,8 @@ webrtc_call_negotiation_check_offer (WtspMessage * incoming)
     return NULL;
   if (!g_str_equal (type, "offer"))
     return "the incoming call carried an answer where an offer was due";
-  usable = gst_sdp_message_new_from_text (sdp_text, &sdp) == GST_SDP_OK
-      && gst_sdp_message_medias_len (sdp) > 0;
+  sdp = parse_media_sdp (sdp_text);
+  usable = sdp != NULL;
   if (sdp)
     gst_sdp_message_free (sdp);
   return usable ? NULL : "the offer's SDP could not be parsed";
@@ -659,12 +672,9 @@ webrtc_call_negotiation_check_offer (WtspMessage * incoming)
 void
 webrtc_call_negotiation_answer (WebrtcCallCall * call, const gchar * sdp_text)
 {
-  GstSDPMessage *offer = NULL;
+  GstSDPMessage *offer = parse_media_sdp (sdp_text);
 
-  if (gst_sdp_message_new_from_text (sdp_text, &offer) != GST_SDP_OK
-      || gst_sdp_message_medias_len (offer) == 0) {
-    if (offer)
-      gst_sdp_message_free (offer);
+  if (offer == NULL) {
     webrtc_call_call_decline (call, 488);
     webrtc_call_call_end (call, 488, "the offer's SDP could not be parsed");
     return;
@@ -779,33 +789,15 @@ renegotiated (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
  * has the right ones (RFC 3264: sendonly is answered recvonly, inactive
  * inactive). Our senders stop where the answer says we do not send
  * (webrtc_call_media_update_sending). */
-static const gchar *const directions[] = { "sendrecv", "sendonly",
-  "recvonly", "inactive", NULL
-};
-
 static const gchar *
 media_direction (const GstSDPMedia * m)
 {
   guint i;
 
-  for (i = 0; directions[i]; i++)
-    if (wtsp_sdp_media_has_attribute (m, directions[i]))
-      return directions[i];
+  for (i = 0; wtsp_sdp_directions[i]; i++)
+    if (wtsp_sdp_media_has_attribute (m, wtsp_sdp_directions[i]))
+      return wtsp_sdp_directions[i];
   return "sendrecv";
-}
-
-static void
-media_set_direction (GstSDPMedia * m, const gchar * direction)
-{
-  guint a;
-
-  for (a = 0; a < gst_sdp_media_attributes_len (m); a++) {
-    if (g_strv_contains (directions, gst_sdp_media_get_attribute (m, a)->key)) {
-      gst_sdp_media_remove_attribute (m, a);
-      break;
-    }
-  }
-  gst_sdp_media_add_attribute (m, direction, NULL);
 }
 
 /* The answer's direction for an offer's */
@@ -836,7 +828,7 @@ mask_directions (GstSDPMessage * offer, const GstSDPMessage * before)
     const gchar *was = media_direction (gst_sdp_message_get_media (before, i));
 
     if (!g_str_equal (media_direction (m), was))
-      media_set_direction (m, was);
+      wtsp_sdp_media_set_direction (m, was);
   }
   return masked;
 }
@@ -858,7 +850,7 @@ unmask_directions (GstWebRTCSessionDescription * answer,
 
     if (gst_sdp_media_get_port (m) != 0
         && !g_str_equal (media_direction (m), want))
-      media_set_direction (m, want);
+      wtsp_sdp_media_set_direction (m, want);
   }
   return gst_webrtc_session_description_new (answer->type, sdp);
 }
@@ -994,7 +986,7 @@ reanswer_directions (const GstSDPMessage * local, const GstSDPMessage * before,
     }
     g_string_append_printf (bundle, " %s",
         gst_sdp_media_get_attribute_val (m, "mid"));
-    media_set_direction (m, answer_direction (media_direction (now),
+    wtsp_sdp_media_set_direction (m, answer_direction (media_direction (now),
             media_direction (m)));
     /* we offered actpass: our role is the opposite of their answer's */
     if (g_strcmp0 (setup, "actpass") == 0) {
@@ -1029,12 +1021,9 @@ static void
 renegotiate (WebrtcCallCall * call, const gchar * sdp_text)
 {
   GstWebRTCSessionDescription *local = NULL, *remote = NULL;
-  GstSDPMessage *offer = NULL, *masked;
+  GstSDPMessage *offer = parse_media_sdp (sdp_text), *masked;
 
-  if (gst_sdp_message_new_from_text (sdp_text, &offer) != GST_SDP_OK
-      || gst_sdp_message_medias_len (offer) == 0) {
-    if (offer)
-      gst_sdp_message_free (offer);
+  if (offer == NULL) {
     GST_ELEMENT_WARNING (call->bin, STREAM, FAILED,
         ("The far end's new offer for call %s has no usable SDP: ignored, "
             "the call keeps its media", call->call_id), (NULL));
@@ -1043,6 +1032,9 @@ renegotiate (WebrtcCallCall * call, const gchar * sdp_text)
   wtsp_sdp_fingerprint_to_media (offer);
   g_object_get (call->webrtc, "current-local-description", &local,
       "current-remote-description", &remote, NULL);
+  if (remote && wtsp_sdp_inactivate_foreign (offer, remote->sdp, FALSE))
+    GST_DEBUG_OBJECT (call, "the far end's nonsense m-line kept inactive, "
+        "as webrtcbin has it");
   if (local && remote && only_directions_change (offer, remote->sdp)) {
     GstWebRTCSessionDescription *answer =
         reanswer_directions (local->sdp, remote->sdp, offer);
@@ -1060,8 +1052,6 @@ renegotiate (WebrtcCallCall * call, const gchar * sdp_text)
   }
   if (local)
     gst_webrtc_session_description_free (local);
-  if (remote)
-    gst_webrtc_session_description_free (remote);
 
   GST_INFO_OBJECT (call, "the far end renegotiates (%u m-lines)",
       gst_sdp_message_medias_len (offer));
@@ -1071,7 +1061,9 @@ renegotiate (WebrtcCallCall * call, const gchar * sdp_text)
       gst_sdp_message_medias_len (call->remote_sdp))
     prepare_answer_transceivers (call, offer,
         gst_sdp_message_medias_len (call->remote_sdp));
-  masked = mask_directions (offer, call->remote_sdp);
+  masked = mask_directions (offer, remote ? remote->sdp : NULL);
+  if (remote)
+    gst_webrtc_session_description_free (remote);
   set_remote (call, GST_WEBRTC_SDP_TYPE_OFFER, masked, reoffer_set);
   gst_sdp_message_free (masked);
   /* what the far end asked, for the answer and the held state */
@@ -1139,11 +1131,9 @@ webrtc_call_negotiation_apply_update (WebrtcCallCall * call,
     GST_DEBUG_OBJECT (call, "%s without an answer we wait for", msg->type);
     return;
   }
-  if (!g_str_equal (type, "answer")
-      || gst_sdp_message_new_from_text (sdp_text, &sdp) != GST_SDP_OK
-      || gst_sdp_message_medias_len (sdp) == 0) {
-    if (sdp)
-      gst_sdp_message_free (sdp);
+  if (g_str_equal (type, "answer"))
+    sdp = parse_media_sdp (sdp_text);
+  if (sdp == NULL) {
     /* webrtcbin stays with our offer: no further renegotiation, the media
      * negotiated before goes on */
     GST_ELEMENT_WARNING (call->bin, STREAM, FAILED,

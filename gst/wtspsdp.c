@@ -177,48 +177,87 @@ sdp_has_format (const GstSDPMessage * sdp, gint pt, guint skip,
   return FALSE;
 }
 
+/* The media of static payload type @pt (RFC 3551: 0-23 audio, 24-34
+ * video), or NULL for a dynamic one */
+static const gchar *
+static_pt_media (gint pt)
+{
+  if (pt >= 0 && pt <= 23)
+    return "audio";
+  if (pt >= 24 && pt <= 34)
+    return "video";
+  return NULL;
+}
+
+/* Whether @m's formats can only be of another media than its own */
+static gboolean
+formats_of_other_media (const GstSDPMedia * m)
+{
+  const gchar *media = gst_sdp_media_get_media (m);
+  guint f;
+
+  for (f = 0; f < gst_sdp_media_formats_len (m); f++) {
+    const gchar *kind = static_pt_media (atoi (gst_sdp_media_get_format (m,
+                f)));
+
+    if (kind == NULL || g_strcmp0 (kind, media) == 0)
+      return FALSE;
+  }
+  return gst_sdp_media_formats_len (m) > 0;
+}
+
 /**
  * wtsp_sdp_inactivate_foreign:
- * @answer: the far end's answer
- * @offer: our offer it answers
+ * @sdp: the far end's SDP
+ * @reference: for an answer, our offer; for a re-offer, the far end's SDP
+ *     webrtcbin has
+ * @answer: whether @sdp answers @reference
  *
- * An answered m-line must list payload types of the offered one. Janus'
- * SIP plugin turns a SIP phone's rejected "m=video 0 RTP/AVP 0" into an
- * accepted "m=video 9 ... 0" (sendrecv, PCMU on a video m-line we
- * offered VP8 and H.264 on), and webrtcbin 1.22 then maps PCMU to video.
- * Such an m-line is made what it is, a stream where nothing flows: it
- * stays in the BUNDLE (its transport may be the one ICE runs on) but is
- * inactive, with the offer's first payload type and that one's rtpmap
- * and fmtp.
+ * Janus' SIP plugin turns a SIP phone's rejected "m=video 0 RTP/AVP 0"
+ * into an accepted "m=video 9 ... 0" (sendrecv, PCMU on a video m-line
+ * we offered VP8 and H.264 on), in its answer and in every re-offer
+ * after it, and webrtcbin 1.22 then maps PCMU to video. An m-line that
+ * lists only static payload types of the other media, or, answering, none
+ * of the offered ones, is made what it is, a stream where nothing flows:
+ * it stays in the BUNDLE (its transport may be the one ICE runs on) but
+ * is inactive, with @reference's first payload type and that one's rtpmap
+ * and fmtp, so that each re-offer finds the m-line as webrtcbin has it.
  *
- * Returns: whether @answer was changed
+ * Returns: whether @sdp was changed
  */
 gboolean
-wtsp_sdp_inactivate_foreign (GstSDPMessage * answer,
-    const GstSDPMessage * offer)
+wtsp_sdp_inactivate_foreign (GstSDPMessage * sdp,
+    const GstSDPMessage * reference, gboolean answer)
 {
   static const gchar *const replaced[] = { "rtpmap", "fmtp", "rtcp-fb",
-    "sendrecv", "sendonly", "recvonly", "inactive", NULL
+    NULL
   };
   gboolean changed = FALSE;
   guint i;
 
-  g_return_val_if_fail (answer != NULL && offer != NULL, FALSE);
+  g_return_val_if_fail (sdp != NULL && reference != NULL, FALSE);
 
-  for (i = 0; i < gst_sdp_message_medias_len (answer)
-      && i < gst_sdp_message_medias_len (offer); i++) {
-    GstSDPMedia *m = (GstSDPMedia *) gst_sdp_message_get_media (answer, i);
-    const GstSDPMedia *o = gst_sdp_message_get_media (offer, i);
-    gboolean offered = FALSE;
+  for (i = 0; i < gst_sdp_message_medias_len (sdp)
+      && i < gst_sdp_message_medias_len (reference); i++) {
+    GstSDPMedia *m = (GstSDPMedia *) gst_sdp_message_get_media (sdp, i);
+    const GstSDPMedia *r = gst_sdp_message_get_media (reference, i);
+    gboolean foreign;
     const gchar *pt;
     guint f, a = 0;
 
     if (wtsp_sdp_media_rejected (m) || gst_sdp_media_formats_len (m) == 0
-        || gst_sdp_media_formats_len (o) == 0)
+        || gst_sdp_media_formats_len (r) == 0
+        || g_strcmp0 (gst_sdp_media_get_media (m),
+            gst_sdp_media_get_media (r)) != 0)
       continue;
-    for (f = 0; f < gst_sdp_media_formats_len (m) && !offered; f++)
-      offered = media_has_format (o, atoi (gst_sdp_media_get_format (m, f)));
-    if (offered)
+    foreign = formats_of_other_media (m);
+    if (answer && !foreign) {
+      foreign = TRUE;
+      for (f = 0; f < gst_sdp_media_formats_len (m) && foreign; f++)
+        foreign = !media_has_format (r, atoi (gst_sdp_media_get_format (m,
+                    f)));
+    }
+    if (!foreign)
       continue;
 
     while (gst_sdp_media_formats_len (m) > 0)
@@ -229,17 +268,17 @@ wtsp_sdp_inactivate_foreign (GstSDPMessage * answer,
       else
         a++;
     }
-    pt = gst_sdp_media_get_format (o, 0);
+    pt = gst_sdp_media_get_format (r, 0);
     gst_sdp_media_add_format (m, pt);
-    for (a = 0; a < gst_sdp_media_attributes_len (o); a++) {
-      const GstSDPAttribute *attr = gst_sdp_media_get_attribute (o, a);
+    for (a = 0; a < gst_sdp_media_attributes_len (r); a++) {
+      const GstSDPAttribute *attr = gst_sdp_media_get_attribute (r, a);
 
       if ((g_str_equal (attr->key, "rtpmap") || g_str_equal (attr->key,
                   "fmtp")) && attr->value && g_str_has_prefix (attr->value, pt)
           && attr->value[strlen (pt)] == ' ')
         gst_sdp_media_add_attribute (m, attr->key, attr->value);
     }
-    gst_sdp_media_add_attribute (m, "inactive", "");
+    wtsp_sdp_media_set_direction (m, "inactive");
     changed = TRUE;
   }
   return changed;
@@ -402,6 +441,38 @@ wtsp_sdp_answer_telephone_events (GstSDPMessage * answer,
   return changed;
 }
 
+/* The four directions of RFC 3264 */
+const gchar *const wtsp_sdp_directions[] = { "sendrecv", "sendonly",
+  "recvonly", "inactive", NULL
+};
+
+/**
+ * wtsp_sdp_media_set_direction:
+ * @media: an m-line
+ * @direction: one of wtsp_sdp_directions
+ *
+ * Replaces @media's direction attributes with @direction. The attribute
+ * gets an empty value, as the parser gives one: a NULL value crashes
+ * gst_sdp_media_attributes_to_caps(), which webrtcbin runs on m-lines.
+ */
+void
+wtsp_sdp_media_set_direction (GstSDPMedia * media, const gchar * direction)
+{
+  guint a = 0;
+
+  g_return_if_fail (media != NULL);
+  g_return_if_fail (g_strv_contains (wtsp_sdp_directions, direction));
+
+  while (a < gst_sdp_media_attributes_len (media)) {
+    if (g_strv_contains (wtsp_sdp_directions,
+            gst_sdp_media_get_attribute (media, a)->key))
+      gst_sdp_media_remove_attribute (media, a);
+    else
+      a++;
+  }
+  gst_sdp_media_add_attribute (media, direction, "");
+}
+
 /**
  * wtsp_sdp_set_direction:
  * @sdp: a description one side sent
@@ -416,29 +487,19 @@ wtsp_sdp_answer_telephone_events (GstSDPMessage * answer,
 void
 wtsp_sdp_set_direction (GstSDPMessage * sdp, const gchar * direction)
 {
-  static const gchar *const directions[] = { "sendrecv", "sendonly",
-    "recvonly", "inactive", NULL
-  };
   const GstSDPOrigin *o;
   guint i;
 
   g_return_if_fail (sdp != NULL);
-  g_return_if_fail (g_strv_contains (directions, direction));
+  g_return_if_fail (g_strv_contains (wtsp_sdp_directions, direction));
 
   for (i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
     GstSDPMedia *m = (GstSDPMedia *) gst_sdp_message_get_media (sdp, i);
-    guint a = 0;
 
     if (wtsp_sdp_media_rejected (m)
         || g_strcmp0 (gst_sdp_media_get_media (m), "application") == 0)
       continue;
-    while (a < gst_sdp_media_attributes_len (m)) {
-      if (g_strv_contains (directions, gst_sdp_media_get_attribute (m, a)->key))
-        gst_sdp_media_remove_attribute (m, a);
-      else
-        a++;
-    }
-    gst_sdp_media_add_attribute (m, direction, "");
+    wtsp_sdp_media_set_direction (m, direction);
   }
 
   o = gst_sdp_message_get_origin (sdp);

@@ -23,10 +23,13 @@ gboolean wtsp_sdp_media_rejected (const GstSDPMedia * media);
 gboolean wtsp_sdp_fingerprint_to_media (GstSDPMessage * sdp);
 gboolean wtsp_sdp_clean_rejected (GstSDPMessage * sdp);
 gboolean wtsp_sdp_unclash_rejected (GstSDPMessage * sdp);
-gboolean wtsp_sdp_inactivate_foreign (GstSDPMessage * answer,
-    const GstSDPMessage * offer);
+gboolean wtsp_sdp_inactivate_foreign (GstSDPMessage * sdp,
+    const GstSDPMessage * reference, gboolean answer);
 gboolean wtsp_sdp_answer_telephone_events (GstSDPMessage * answer,
     const GstSDPMessage * offer);
+extern const gchar *const wtsp_sdp_directions[];
+void wtsp_sdp_media_set_direction (GstSDPMedia * media,
+    const gchar * direction);
 void wtsp_sdp_set_direction (GstSDPMessage * sdp, const gchar * direction);
 
 gint wtsp_sdp_mline_for_mid (const GstSDPMessage * sdp, const gchar * mid);

@@ -380,7 +380,7 @@ GST_START_TEST (test_inactivate_foreign)
           &offer), GST_SDP_OK);
   fail_unless_equals_int (gst_sdp_message_new_from_text (answer_text,
           &answer), GST_SDP_OK);
-  fail_unless (wtsp_sdp_inactivate_foreign (answer, offer));
+  fail_unless (wtsp_sdp_inactivate_foreign (answer, offer, TRUE));
   v = gst_sdp_message_get_media (answer, 0);
   a = gst_sdp_message_get_media (answer, 1);
   /* video: still in the bundle, inactive, with the offer's VP8 */
@@ -406,7 +406,31 @@ GST_START_TEST (test_inactivate_foreign)
   fail_unless_equals_int (gst_sdp_media_formats_len (a), 2);
   fail_unless (wtsp_sdp_media_has_attribute (a, "sendrecv"));
   /* once fixed, nothing more to do */
-  fail_if (wtsp_sdp_inactivate_foreign (answer, offer));
+  fail_if (wtsp_sdp_inactivate_foreign (answer, offer, TRUE));
+
+  /* Janus' re-offer (baresip holds) has the same PCMU video m-line: made
+   * as webrtcbin has it from the answer; a codec change on the audio
+   * m-line (PCMU only, where Opus was) is no nonsense */
+  {
+    GstSDPMessage *reoffer;
+    const gchar *reoffer_text = "v=0\r\no=- 2 2 IN IP4 10.99.0.1\r\n"
+        "s=-\r\nt=0 0\r\na=group:BUNDLE video0 audio1\r\n"
+        "m=video 9 UDP/TLS/RTP/SAVPF 0\r\nc=IN IP4 10.99.0.1\r\n"
+        "a=sendrecv\r\na=mid:video0\r\n"
+        "m=audio 9 UDP/TLS/RTP/SAVPF 8\r\nc=IN IP4 10.99.0.1\r\n"
+        "a=sendonly\r\na=mid:audio1\r\na=rtpmap:8 PCMA/8000\r\n";
+
+    fail_unless_equals_int (gst_sdp_message_new_from_text (reoffer_text,
+            &reoffer), GST_SDP_OK);
+    fail_unless (wtsp_sdp_inactivate_foreign (reoffer, answer, FALSE));
+    v = gst_sdp_message_get_media (reoffer, 0);
+    a = gst_sdp_message_get_media (reoffer, 1);
+    fail_unless_equals_string (gst_sdp_media_get_format (v, 0), "96");
+    fail_unless (wtsp_sdp_media_has_attribute (v, "inactive"));
+    fail_unless_equals_string (gst_sdp_media_get_format (a, 0), "8");
+    fail_unless (wtsp_sdp_media_has_attribute (a, "sendonly"));
+    gst_sdp_message_free (reoffer);
+  }
   gst_sdp_message_free (answer);
   gst_sdp_message_free (offer);
 }

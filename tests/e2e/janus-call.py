@@ -45,7 +45,7 @@ keeps coming, no ended before the hangup) and end with our hangup, 200.
 --expect-early-media: the state "progress" (a 183 with SDP) must come,
 and at least 25 audio buffers before "accepted" (the 200).
 
---far-end-hold HOST:PORT: 1 s after connected baresip holds the call
+--far-end-hold HOST:PORT: 2 s after connected baresip holds the call
 (ctrl_tcp "hold": a re-INVITE); the bin must post "held" within 5 s;
 1.5 s later baresip resumes and the bin must post "connected" within 5 s.
 --far-end-transfer HOST:PORT URI: 1 s after connected baresip transfers
@@ -954,8 +954,11 @@ class Call:
             if getattr(a, "drop_signaling_after", None):
                 self.GLib.timeout_add(int(a.drop_signaling_after * 1000),
                                       self.drop_signaling)
-            if getattr(a, "far_end_hold", None) or \
-                    getattr(a, "far_end_transfer", None):
+            # a hold 2 s in: baresip records what it got until then
+            # (its dump stops at the re-INVITE), >= 1 s to check
+            if getattr(a, "far_end_hold", None):
+                self.GLib.timeout_add(2000, self.far_end_step)
+            elif getattr(a, "far_end_transfer", None):
                 self.GLib.timeout_add(1000, self.far_end_step)
             if getattr(a, "far_end_dtmf", None) or \
                     getattr(a, "send_dtmf", None):
@@ -1502,7 +1505,7 @@ def main():
                        help="progress, then >= 25 audio buffers before "
                        "accepted")
         c.add_argument("--far-end-hold", metavar="HOST:PORT",
-                       help="baresip holds 1 s after connected, resumes "
+                       help="baresip holds 2 s after connected, resumes "
                        "1.5 s after held")
         c.add_argument("--far-end-transfer", nargs=2,
                        metavar=("HOST:PORT", "URI"),

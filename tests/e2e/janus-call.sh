@@ -72,7 +72,7 @@
 #   sip-callee-rings-we-cancel   it rings (180) and never answers; we hang
 #                                up 1 s after ringing: a CANCEL, sipp's
 #                                487, ended 487
-#   sip-baresip-holds            alice calls bob; 1 s after connected
+#   sip-baresip-holds            alice calls bob; 2 s after connected
 #                                baresip holds (a re-INVITE, a=sendonly):
 #                                the bin gets updating_call, answers with
 #                                update, posts "held"; 1.5 s later baresip
@@ -107,7 +107,7 @@
 #   sip-dtmf-g711                the same both ways in a PCMU call
 #                                (--audio-codecs PCMU): baresip presses 90,
 #                                we press *0#
-#   sip-we-hold                  alice calls bob, holds 1 s after connected
+#   sip-we-hold                  alice calls bob, holds 2 s after connected
 #                                and unholds 2 s later: baresip gets a
 #                                re-INVITE with a=sendonly (answers
 #                                recvonly), then one with sendrecv; the bin
@@ -638,7 +638,9 @@ sipp_wait() {
 check_baresip_recording() {
   sleep 0.3
   mv "$DUMP"/dump-* "$dir/" 2>/dev/null
-  rec=$(find "$dir" -name "dump-*-dec.wav" | head -n 1)
+  # a re-INVITE (hold, resume) starts a new dump: the longest one
+  # shellcheck disable=SC2012 # names without spaces
+  rec=$(ls -S "$dir"/dump-*-dec.wav 2>/dev/null | head -n 1)
   if [ -z "$rec" ]; then
     echo "result: FAIL: baresip recorded nothing (no dump-*-dec.wav)" \
       >"$dir/recording.out"
@@ -712,12 +714,11 @@ baresip_log_keys() {
     sed -n "s/.*received event: '\(.\)' (end=0).*/\1/p" | tr -d '\n'
 }
 
-# alice calls bob (baresip) for DTMF [ARGS...]: baresip's ctrl_tcp stays
-# open (its events: the keys it got), the RTP between baresip and Janus
-# is read off lo; with --send-dtmf TONES baresip's log must show TONES
-case_dtmf() {
-  begin_case "$1" || return 0
-  shift
+# alice calls bob (baresip) with baresip's ctrl_tcp open (its events
+# recorded) and the RTP between baresip and Janus read off lo, with more
+# janus-call.py options ARGS...; $from is the line of baresip's log where
+# the call starts
+call_bob_watched() {
   watch=
   [ -z "$NO_KAMAILIO" ] && watch=--watch-registration
   answers=$(grep -c 'answering call' "$LOGS/baresip.log")
@@ -729,6 +730,14 @@ case_dtmf() {
     --freq 440 --timeout 40 --baresip "$CTRL" \
     --rtp-sniff "$BARESIP_RTP_PORTS" "$JANUS_SIP_RTP_PORTS" $watch "$@"
   check_baresip_call 'answering call' "$answers" "$ends"
+}
+
+# alice calls bob (baresip) for DTMF [ARGS...] (call_bob_watched); with
+# --send-dtmf TONES baresip's log must show TONES
+case_dtmf() {
+  begin_case "$1" || return 0
+  shift
+  call_bob_watched "$@"
   tones=
   while [ $# -gt 0 ]; do
     [ "$1" = --send-dtmf ] && tones=$(echo "$2" | tr -d ',' |
@@ -751,23 +760,12 @@ case_dtmf() {
     baresip-log="$dir/baresip-log.out"
 }
 
-# alice calls bob, holds 1 s after connected, unholds 2 s after holding:
+# alice calls bob, holds 2 s after connected, unholds 2 s after holding:
 # the re-INVITEs baresip got must say sendonly, then sendrecv, and its
 # answers recvonly, then sendrecv
 case_we_hold() {
   begin_case "$1" || return 0
-  watch=
-  [ -z "$NO_KAMAILIO" ] && watch=--watch-registration
-  answers=$(grep -c 'answering call' "$LOGS/baresip.log")
-  ends=$(grep -c 'terminated (duration' "$LOGS/baresip.log")
-  from=$(($(wc -l <"$LOGS/baresip.log") + 1))
-  alice_sessions=$((alice_sessions + 1))
-  # shellcheck disable=SC2086 # none or one word
-  ours call --server "$url" --token-file "$TOKEN_FILE" --number bob \
-    --freq 440 --timeout 40 --baresip "$CTRL" \
-    --rtp-sniff "$BARESIP_RTP_PORTS" "$JANUS_SIP_RTP_PORTS" \
-    --hold-after 1 --unhold-after 2 $watch
-  check_baresip_call 'answering call' "$answers" "$ends"
+  call_bob_watched --hold-after 2 --unhold-after 2
   dirs=$(baresip_invite_directions "$from")
   echo "result: ${dirs:-no INVITE in the log of baresip}" >"$dir/baresip-sip.out"
   want="INVITE sendrecv, 200 sendrecv, INVITE sendonly, 200 recvonly,"
