@@ -9,7 +9,8 @@
         [--far-end-hold HOST:PORT | --far-end-transfer HOST:PORT URI]
         [--baresip HOST:PORT] [--far-end-dtmf DIGITS] [--send-dtmf TONES]
         [--rtp-sniff FAR NEAR] [--hold-after S [--unhold-after S]]
-        [--audio-codecs LIST]
+        [--audio-codecs LIST] [--transfer-to TARGET [--transfer-after S]
+        [--expect-transfer-status N]]
     janus-call.py answer --server URL --token-file FILE
         [--dial-from HOST:PORT URI] [--expect-caller NAME] (and the above
         but --number and --watch-registration)
@@ -66,6 +67,14 @@ unhold --unhold-after s after "holding": the bin must post holding, then
 connected, within 5 s of each, and our audio sender must send nothing
 while held. --audio-codecs LIST: the bin's audio-codecs (PCMU: a G.711
 call).
+
+--transfer-to TARGET: --transfer-after s (1) after connected we transfer
+the far end to TARGET (the "transfer" action: Janus sends a REFER). The
+bin must post webrtccall-transfer "transferring", then the NOTIFYs'
+progress, the last with subscription-state terminated and status
+--expect-transfer-status (200: the bin then hangs up itself, ended 200;
+any other: the bin warns that the transfer failed, the call goes on and
+we hang up 1 s later).
 
 A call that must not connect (--no-connect): it passes if the call ended
 before "connected" with code --expect-code (486, 404, 603...). With
@@ -561,6 +570,8 @@ class Call:
         self.hold_asked_at = self.held_at = None
         self.resume_asked_at = self.resumed_at = None
         self.transfer_asked_at = None
+        self.transfer_sent_at = None  # --transfer-to: when we asked
+        self.our_transfer = []    # its webrtccall-transfer messages
         self.transfer = None      # the webrtccall-transfer's fields
         self.progress_at = self.accepted_at = None
         self.dropped_at = self.relinked_at = None
@@ -686,6 +697,8 @@ class Call:
                 if self.transfer_asked_at is not None:
                     self.transfer["after"] = self.now() - \
                         self.transfer_asked_at
+                if self.transfer_sent_at is not None:
+                    self.on_our_transfer(self.transfer)
             elif s.get_name() == "webrtccall-dtmf":
                 ok, ms = s.get_uint("duration")
                 self.dtmf.append((s.get_string("tone"), ms if ok else None,
@@ -960,7 +973,10 @@ class Call:
                 self.GLib.timeout_add(2000, self.far_end_step)
             elif getattr(a, "far_end_transfer", None):
                 self.GLib.timeout_add(1000, self.far_end_step)
-            if getattr(a, "far_end_dtmf", None) or \
+            if getattr(a, "transfer_to", None):
+                self.GLib.timeout_add(int(a.transfer_after * 1000),
+                                      self.transfer_step)
+            elif getattr(a, "far_end_dtmf", None) or \
                     getattr(a, "send_dtmf", None):
                 self.GLib.timeout_add(1000, self.dtmf_step)
             elif getattr(a, "hold_after", None) is not None:
@@ -981,6 +997,70 @@ class Call:
             # a moment for the warnings that may follow
             self.GLib.timeout_add(300 if self.mode == "dial" else 0,
                                   self.quit)
+
+    # --transfer-to: we transfer the far end (a REFER through Janus)
+    def transfer_step(self):
+        a = self.args
+        if self.ended is not None:
+            return False
+        self.transfer_sent_at = self.now()
+        print(f"transferring to {a.transfer_to} at "
+              f"{self.transfer_sent_at:.3f} s", flush=True)
+        if 200 <= a.expect_transfer_status < 300:
+            # the bin hangs up itself once the target answered
+            self.hangup_sent = True
+        self.call.emit("transfer", a.transfer_to, None)
+        self.GLib.timeout_add(20000, self.no_transfer_end)
+        return False
+
+    def on_our_transfer(self, t):
+        t = dict(t, at=self.now() - self.transfer_sent_at)
+        self.our_transfer.append(t)
+        if t.get("event") == "notify" and \
+                t.get("subscription-state") == "terminated":
+            status = int(t.get("status") or 0)
+            if not 200 <= status < 300:
+                # a failed transfer: the call goes on, we hang up
+                self.GLib.timeout_add(1000, self.hang_up)
+
+    def transfer_final(self):
+        for t in self.our_transfer:
+            if t.get("event") == "notify" and \
+                    t.get("subscription-state") == "terminated":
+                return t
+        return None
+
+    def no_transfer_end(self):
+        if self.ended is None and self.transfer_final() is None:
+            self.fail("no final NOTIFY (subscription terminated) within "
+                      "20 s of our transfer")
+        return False
+
+    def transfer_report(self):
+        a = self.args
+        figures, failures = "", []
+        steps = ", ".join(
+            f"{t.get('event')}"
+            + (f" {t.get('status')} ({t.get('subscription-state')})"
+               if t.get("event") == "notify" else "")
+            + f" {t['at'] * 1000:.0f} ms" for t in self.our_transfer)
+        figures += f"; our transfer to {a.transfer_to}: {steps or 'nothing'}"
+        final = self.transfer_final()
+        if not any(t.get("event") == "transferring"
+                   for t in self.our_transfer):
+            failures.append("no webrtccall-transfer event=transferring "
+                            "after our transfer")
+        if final is None:
+            failures.append("no webrtccall-transfer notify with "
+                            "subscription-state terminated")
+        elif int(final.get("status") or 0) != a.expect_transfer_status:
+            failures.append(f"the transfer ended with {final.get('content')!r}"
+                            f", expected status {a.expect_transfer_status}")
+        want = "failed" if not 200 <= a.expect_transfer_status < 300 else None
+        if want and not any("transfer of call" in w and want in w
+                            for w in self.warnings):
+            failures.append("no warning that the transfer failed")
+        return figures, failures
 
     def hang_up(self):
         if self.ended is not None:
@@ -1223,6 +1303,10 @@ class Call:
                     failures.append("the transfer has no refer-id")
         if getattr(a, "far_end_dtmf", None) or getattr(a, "send_dtmf", None):
             more, fails = self.dtmf_report()
+            figures += more
+            failures += fails
+        if getattr(a, "transfer_to", None):
+            more, fails = self.transfer_report()
             figures += more
             failures += fails
         if getattr(a, "hold_after", None) is not None:
@@ -1529,6 +1613,16 @@ def main():
                        help="we hold S s after connected, unhold "
                        "--unhold-after s after holding")
         c.add_argument("--unhold-after", type=float, default=2, metavar="S")
+        c.add_argument("--transfer-to", metavar="TARGET",
+                       help="we transfer the far end to TARGET (the "
+                       "transfer action) --transfer-after s after connected")
+        c.add_argument("--transfer-after", type=float, default=1,
+                       metavar="S")
+        c.add_argument("--expect-transfer-status", type=int, default=200,
+                       metavar="N",
+                       help="the status of the final NOTIFY (200: the bin "
+                       "then hangs up itself; else it warns, the call goes "
+                       "on and we hang up)")
         c.add_argument("--audio-codecs", metavar="LIST",
                        help="webrtccall's audio-codecs (e.g. PCMU)")
         c.add_argument("--min-buffers", type=int, default=50)

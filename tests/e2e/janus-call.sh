@@ -113,6 +113,19 @@
 #                                recvonly), then one with sendrecv; the bin
 #                                posts holding, then connected; no RTP
 #                                either way while held
+#   sip-we-transfer              alice calls bob; 1 s after connected we
+#                                transfer bob to the sipp UAS (the transfer
+#                                action: Janus REFERs baresip, which dials
+#                                sip:sipp@10.99.0.1:5070; sipp answers
+#                                200, audio only): the bin posts
+#                                webrtccall-transfer transferring, then the
+#                                NOTIFYs' sipfrag progress, the last
+#                                "SIP/2.0 200 OK" (terminated), and hangs up
+#                                itself: ended 200
+#   sip-we-transfer-busy         the same, sipp answers baresip 486: the last
+#                                NOTIFY says 486, the bin warns that the
+#                                transfer failed, the call goes on; we hang
+#                                up: 200
 #   sip-callee-ignores-cancel    (last: Janus' line stays in the call
 #                                until kamailio gives up on it) the sipp
 #                                UAS rings, answers our CANCEL 200 but
@@ -153,6 +166,7 @@ sip-callee-unavailable sip-callee-timeout sip-callee-early-media
 sip-callee-rings-we-cancel
 sip-baresip-holds sip-baresip-transfers sip-wtsp-reconnect
 sip-dtmf-from-baresip sip-dtmf-to-baresip sip-dtmf-g711 sip-we-hold
+sip-we-transfer sip-we-transfer-busy
 sip-callee-ignores-cancel"
 # shellcheck disable=SC2048,SC2116 # one word per case
 cases=$(echo ${*:-$ALL_CASES})
@@ -880,6 +894,77 @@ case_incoming_sipp() {
   end_case webrtccall="$dir/ours.out" sipp="$dir/sipp.out"
 }
 
+# start_sipp_uas SCENARIO [SIPP_ARGS...]: the sipp UAS for one call in
+# the background ($sipp_pid; its messages in $dir/sipp.msg); false (and
+# the case fails) if it does not bind its port within 5 s
+start_sipp_uas() {
+  scenario=$1
+  shift
+  (cd "$dir" && exec sipp -sf "$scenario" -i "$IP" -p "$SIPP_UAS_PORT" \
+    "$@" -m 1 -timeout 40 -timeout_error -nostdin -trace_msg \
+    -message_file sipp.msg -trace_err -error_file sipp.err \
+    >sipp.screen 2>&1) &
+  sipp_pid=$!
+  wait_for_port u "$IP:$SIPP_UAS_PORT" 5 "$sipp_pid" && return 0
+  why "sipp (UAS) did not bind $IP:$SIPP_UAS_PORT within 5 s"
+  return 1
+}
+
+# What sipp received and sent, in order: "INVITE, 100 Trying, ..."
+sipp_sequence() {
+  grep -E '^(INVITE|ACK|CANCEL|BYE|SIP/2.0) ' "$dir/sipp.msg" 2>/dev/null |
+    sed 's/ sip:[^ ]*//; s/ SIP\/2.0$//; s/^SIP\/2.0 //' | tr -d '\r' |
+    tr '\n' ',' | sed 's/,$//; s/,/, /g'
+}
+
+# baresip_ctrl COMMAND [PARAMS]: one ctrl_tcp command (netstring JSON)
+baresip_ctrl() {
+  $PYTHON - "$CTRL" "$@" <<'PY'
+import json, socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+cmd = json.dumps({"command": sys.argv[2], "params": " ".join(sys.argv[3:]),
+                  "token": "janus-call.sh"})
+with socket.create_connection((host, int(port)), timeout=5) as s:
+    s.sendall(f"{len(cmd)}:{cmd},".encode())
+    print(s.recv(4096).decode(errors="replace")[:200])
+PY
+}
+
+# alice calls bob (baresip) and, 1 s after connected, transfers him to
+# the sipp UAS (sip:sipp@IP:PROXY_PORT, through kamailio). $2: how sipp
+# answers baresip's INVITE: 200 (janus/sipp-uas-answer.xml: the transfer
+# succeeds, the bin hangs up itself; baresip's call to sipp is then hung
+# up through ctrl_tcp) or a final failure code ($3 its reason: the
+# transfer fails, the call goes on). sipp must get the INVITE from bob
+case_we_transfer() {
+  begin_case "$1" || return 0
+  if [ "$2" = 200 ]; then
+    status=200
+    start_sipp_uas "$HERE/janus/sipp-uas-answer.xml" -mi "$IP" \
+      -mp "$SIPP_MEDIA_PORT" -rtp_echo || { end_case; return 0; }
+  else
+    status=$2
+    fill sipp-uas-final.xml.in "$dir/sipp-uas.xml" "CODE=$2" "REASON=$3"
+    start_sipp_uas "$dir/sipp-uas.xml" || { end_case; return 0; }
+  fi
+  call_bob_watched --transfer-to "sip:sipp@$IP:$PROXY_PORT" \
+    --expect-transfer-status "$status"
+  if [ "$status" = 200 ]; then
+    sleep 1
+    echo "baresip hangup (its call to sipp): $(baresip_ctrl hangup)" \
+      >>"$dir/ours.out"
+  fi
+  sipp_wait 10
+  seq=$(sipp_sequence)
+  from=$(grep -i -m 1 '^From:' "$dir/sipp.msg" 2>/dev/null | tr -d '\r')
+  echo "result: ${seq:-nothing}; ${from:-no INVITE}" >"$dir/sipp.out"
+  case $from in
+    *sip:bob@*) ;;
+    *) why "sipp got no INVITE from bob (the transferee; see $dir/sipp.msg)" ;;
+  esac
+  end_case webrtccall="$dir/ours.out" sipp="$dir/sipp.out"
+}
+
 # alice calls the sipp UAS through kamailio (sip:sipp@IP:PROXY_PORT).
 # $1 the case, $2 sipp's final response (487: it rings until our
 # CANCEL), $3 its reason phrase, $4 the ended code we must get
@@ -904,14 +989,7 @@ case_callee() {
   echo=
   [ "$2" = 183 ] && echo="-mi $IP -mp $SIPP_MEDIA_PORT -rtp_echo"
   # shellcheck disable=SC2086 # none or several words
-  (cd "$dir" && exec sipp -sf "$scenario" -i "$IP" -p "$SIPP_UAS_PORT" \
-    $echo -m 1 -timeout 40 -timeout_error -nostdin -trace_msg \
-    -message_file sipp.msg -trace_err -error_file sipp.err \
-    >sipp.screen 2>&1) &
-  sipp_pid=$!
-  if ! wait_for_port u "$IP:$SIPP_UAS_PORT" 5 "$sipp_pid"; then
-    why "sipp (UAS) did not bind $IP:$SIPP_UAS_PORT within 5 s"
-  else
+  if start_sipp_uas "$scenario" $echo; then
     alice_sessions=$((alice_sessions + 1))
     # shellcheck disable=SC2086 # none or two words
     connect=--no-connect
@@ -921,10 +999,7 @@ case_callee() {
       --expect-code "$4" --watch-registration --timeout 30 $hangup
   fi
   sipp_wait 10
-  # what sipp received and sent, in order
-  seq=$(grep -E '^(INVITE|ACK|CANCEL|BYE|SIP/2.0) ' "$dir/sipp.msg" \
-    2>/dev/null | sed 's/ sip:[^ ]*//; s/ SIP\/2.0$//; s/^SIP\/2.0 //' |
-    tr -d '\r' | tr '\n' ',' | sed 's/,$//; s/,/, /g')
+  seq=$(sipp_sequence)
   echo "result: ${seq:-nothing}" >"$dir/sipp.out"
   end_case webrtccall="$dir/ours.out" sipp="$dir/sipp.out"
 }
@@ -971,6 +1046,8 @@ for c in $cases; do
                                   --duration 6 ;;
     sip-baresip-transfers)      case_call_bob "$c" --far-end-transfer "$CTRL" \
                                   "sip:carol@$IP" ;;
+    sip-we-transfer)            case_we_transfer "$c" 200 ;;
+    sip-we-transfer-busy)       case_we_transfer "$c" 486 "Busy Here" ;;
     sip-dtmf-from-baresip)      case_dtmf "$c" --far-end-dtmf 1234 ;;
     sip-dtmf-to-baresip)        case_dtmf "$c" --send-dtmf 5678# ;;
     sip-dtmf-g711)              case_dtmf "$c" --audio-codecs PCMU \
