@@ -60,6 +60,14 @@
 #                                (sipp -rtp_echo): we hear our own 880 Hz
 #                                through Janus both ways; sipp's BYE:
 #                                ended 200
+#   sip-incoming-adds-video      sipp ("erin") calls alice audio only
+#                                (PCMU); 2 s in, a re-INVITE adds a VP8
+#                                video m-line: Janus relays it as
+#                                updating_call with an offer, the bin gives
+#                                the new m-line a transceiver and answers
+#                                (update); the re-INVITE's 200 OK must
+#                                accept the video (a port, not 0) and keep
+#                                PCMU; audio goes on; sipp's BYE: 200
 #   sip-incoming-g711            sipp ("dave") calls alice offering PCMU
 #                                and PCMA only: the bin answers G.711,
 #                                sipp echoes our RTP: we hear our own
@@ -166,7 +174,7 @@ sip-callee-unavailable sip-callee-timeout sip-callee-early-media
 sip-callee-rings-we-cancel
 sip-baresip-holds sip-baresip-transfers sip-wtsp-reconnect
 sip-dtmf-from-baresip sip-dtmf-to-baresip sip-dtmf-g711 sip-we-hold
-sip-we-transfer sip-we-transfer-busy
+sip-we-transfer sip-we-transfer-busy sip-incoming-adds-video
 sip-callee-ignores-cancel"
 # shellcheck disable=SC2048,SC2116 # one word per case
 cases=$(echo ${*:-$ALL_CASES})
@@ -878,14 +886,17 @@ case_incoming_sipp() {
   ours_wait 30
   # what sipp saw: the m-lines of the INVITE, its 200 OK and the ACK (the
   # offer and the answer, wherever they were)
+  # (and a re-INVITE's, with the 200 OK that answered it)
   sdp=$(tr -d '\r' <"$dir/sipp.msg" 2>/dev/null | awk '
+    /^INVITE / && inv && ack { cur = "re-INVITE"; re = 1; next }
     /^INVITE / && !inv { cur = "INVITE"; inv = 1; next }
+    /^SIP\/2.0 200 OK/ && re && !reok { cur = "its 200 OK"; reok = 1; next }
     /^SIP\/2.0 200 OK/ && !ok && inv { cur = "200 OK"; ok = 1; next }
     /^ACK / && !ack && ok { cur = "ACK"; ack = 1; next }
     /^(SIP\/2.0 |[A-Z]+ [^ ]+ SIP\/2.0$)/ { cur = ""; next }
     /^m=/ && cur { m[cur] = m[cur] (m[cur] ? ", " : "") $0 }
     END {
-      n = split("INVITE,200 OK,ACK", k, ",")
+      n = split("INVITE,200 OK,ACK,re-INVITE,its 200 OK", k, ",")
       for (i = 1; i <= n; i++)
         if (m[k[i]]) out = out (out ? "; " : "") k[i] ": " m[k[i]]
       print out
@@ -1028,6 +1039,8 @@ for c in $cases; do
     sip-incoming-from-baresip)  case_incoming_from_baresip "$c" ;;
     sip-incoming-without-sdp)   case_incoming_sipp "$c" sipp-uac-nosdp.xml carol ;;
     sip-incoming-g711)          case_incoming_sipp "$c" sipp-uac-g711.xml dave ;;
+    sip-incoming-adds-video)    case_incoming_sipp "$c" sipp-uac-add-video.xml \
+                                  erin ;;
     # the callee table: case, sipp's final response, our ended code
     sip-callee-busy)            case_callee "$c" 486 "Busy Here" 486 ;;
     sip-callee-not-found)       case_callee "$c" 404 "Not Found" 404 ;;
