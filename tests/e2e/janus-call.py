@@ -12,7 +12,8 @@
         [--audio-codecs LIST] [--transfer-to TARGET [--transfer-after S]
         [--expect-transfer-status N]]
     janus-call.py answer --server URL --token-file FILE
-        [--dial-from HOST:PORT URI] [--expect-caller NAME] (and the above
+        [--dial-from HOST:PORT URI] [--expect-caller NAME]
+        [--expect-refer TEXT [--expect-replaces TEXT]] (and the above
         but --number and --watch-registration)
     janus-call.py register --server URL --token-file FILE
         --expect registered|registration_failed [--fresh] [--dial NUMBER]
@@ -87,7 +88,10 @@ watch below); once the bin is ready ("registered" state) we print
 "ready" and, with --dial-from HOST:PORT URI, ask baresip (ctrl_tcp at
 HOST:PORT) to dial URI; otherwise the script starts the caller when it
 sees "ready". --expect-caller: the "incoming" state's caller must be
-NAME.
+NAME. --expect-refer TEXT: the far end transfers us (a REFER): a
+webrtccall-transfer whose refer-to contains TEXT must come (and with
+--expect-replaces TEXT, an attended transfer, its replace-call-id must
+contain TEXT); the call goes on.
 
 The watch (--watch-registration; always for answer and register): before
 the webrtccall pipeline, a signalingsrc pipeline (signalingsrc ! fakesink,
@@ -1313,6 +1317,25 @@ class Call:
             more, fails = self.hold_report()
             figures += more
             failures += fails
+        if self.mode == "answer" and a.expect_refer:
+            t = self.transfer
+            if t is None:
+                failures.append("no webrtccall-transfer message (the far "
+                                "end's REFER)")
+            else:
+                figures += (f"; transferred by the far end: refer-to "
+                            f"{t.get('refer-to')}, referred-by "
+                            f"{t.get('referred-by')}, replace-call-id "
+                            f"{t.get('replace-call-id')}")
+                if a.expect_refer not in (t.get("refer-to") or ""):
+                    failures.append(f"the transfer's refer-to is "
+                                    f"{t.get('refer-to')!r}, expected "
+                                    f"{a.expect_refer}")
+                if a.expect_replaces and a.expect_replaces not in \
+                        (t.get("replace-call-id") or ""):
+                    failures.append(f"the transfer's replace-call-id is "
+                                    f"{t.get('replace-call-id')!r}, "
+                                    f"expected {a.expect_replaces}")
         if self.mode == "answer" and a.expect_caller and self.incoming and \
                 self.incoming.get("caller") != a.expect_caller:
             failures.append(f"incoming caller {self.incoming.get('caller')!r}"
@@ -1642,6 +1665,12 @@ def main():
     a.add_argument("--dial-from", nargs=2, metavar=("HOST:PORT", "URI"),
                    help="baresip's ctrl_tcp, and the URI it must dial")
     a.add_argument("--expect-caller")
+    a.add_argument("--expect-refer", metavar="TEXT",
+                   help="the far end transfers us: a webrtccall-transfer "
+                   "whose refer-to contains TEXT must come")
+    a.add_argument("--expect-replaces", metavar="TEXT",
+                   help="and its replace-call-id must contain TEXT (an "
+                   "attended transfer)")
     r = sub.add_parser("register", help="check the SIP registration")
     common(r)
     r.add_argument("--expect", required=True,

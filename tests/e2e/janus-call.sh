@@ -68,6 +68,15 @@
 #                                (update); the re-INVITE's 200 OK must
 #                                accept the video (a port, not 0) and keep
 #                                PCMU; audio goes on; sipp's BYE: 200
+#   sip-sipp-transfers-attended  sipp ("erin") calls alice and, 1 s in,
+#                                transfers the call attended: a REFER to
+#                                frank with ?Replaces= (baresip 1.0 has no
+#                                attended transfer): Janus answers 202, the
+#                                bin posts webrtccall-transfer with that
+#                                refer-to (Janus 1.1.2 logs the Replaces
+#                                but leaves it out of its transfer event:
+#                                no replace-call-id); the call goes on;
+#                                sipp's BYE: 200
 #   sip-incoming-g711            sipp ("dave") calls alice offering PCMU
 #                                and PCMA only: the bin answers G.711,
 #                                sipp echoes our RTP: we hear our own
@@ -175,6 +184,7 @@ sip-callee-rings-we-cancel
 sip-baresip-holds sip-baresip-transfers sip-wtsp-reconnect
 sip-dtmf-from-baresip sip-dtmf-to-baresip sip-dtmf-g711 sip-we-hold
 sip-we-transfer sip-we-transfer-busy sip-incoming-adds-video
+sip-sipp-transfers-attended
 sip-callee-ignores-cancel"
 # shellcheck disable=SC2048,SC2116 # one word per case
 cases=$(echo ${*:-$ALL_CASES})
@@ -863,16 +873,19 @@ case_incoming_from_baresip() {
 # caller's name (carol: an INVITE without SDP; dave: G.711 only)
 case_incoming_sipp() {
   begin_case "$1" || return 0
+  scenario=$2
+  caller=$3
+  shift 3
   alice_sessions=$((alice_sessions + 1))
   $PYTHON "$CALLER" answer --server "$url" --token-file "$TOKEN_FILE" \
-    --far-end-ends --expect-caller "$3" --duration "$DURATION" \
-    --freq 880 --timeout 40 >"$dir/ours.out" 2>"$dir/ours.err" &
+    --far-end-ends --expect-caller "$caller" --duration "$DURATION" \
+    --freq 880 --timeout 40 "$@" >"$dir/ours.out" 2>"$dir/ours.err" &
   caller_pid=$!
   # registered, then the bin ready: "ready"
   if ! wait_for_line "$dir/ours.out" 25 '^ready'; then
     why "our pipeline was not registered and ready within 25 s"
   else
-    (cd "$dir" && exec sipp -sf "$HERE/janus/$2" \
+    (cd "$dir" && exec sipp -sf "$HERE/janus/$scenario" \
       -s alice -i "$IP" -p "$SIPP_UAC_PORT" -mi "$IP" \
       -mp "$SIPP_MEDIA_PORT" -rtp_echo -d $((DURATION * 1000)) -m 1 \
       -timeout 40 -timeout_error -nostdin -trace_msg \
@@ -1041,6 +1054,9 @@ for c in $cases; do
     sip-incoming-g711)          case_incoming_sipp "$c" sipp-uac-g711.xml dave ;;
     sip-incoming-adds-video)    case_incoming_sipp "$c" sipp-uac-add-video.xml \
                                   erin ;;
+    # Janus 1.1 logs the REFER's Replaces but leaves it out of its event
+    sip-sipp-transfers-attended) case_incoming_sipp "$c" sipp-uac-refer.xml \
+                                  erin --expect-refer "sip:frank@$IP" ;;
     # the callee table: case, sipp's final response, our ended code
     sip-callee-busy)            case_callee "$c" 486 "Busy Here" 486 ;;
     sip-callee-not-found)       case_callee "$c" 404 "Not Found" 404 ;;
