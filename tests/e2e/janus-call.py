@@ -13,7 +13,8 @@
         [--expect-transfer-status N]]
     janus-call.py answer --server URL --token-file FILE
         [--dial-from HOST:PORT URI] [--expect-caller NAME]
-        [--expect-refer TEXT [--expect-replaces TEXT]] (and the above
+        [--expect-refer TEXT [--expect-replaces TEXT]] [--accept-transfers]
+        (and the above
         but --number and --watch-registration)
     janus-call.py register --server URL --token-file FILE
         --expect registered|registration_failed [--fresh] [--dial NUMBER]
@@ -91,7 +92,10 @@ sees "ready". --expect-caller: the "incoming" state's caller must be
 NAME. --expect-refer TEXT: the far end transfers us (a REFER): a
 webrtccall-transfer whose refer-to contains TEXT must come (and with
 --expect-replaces TEXT, an attended transfer, its replace-call-id must
-contain TEXT); the call goes on.
+contain TEXT); the call goes on. --accept-transfers: the bin takes
+the transfer (accept-transfers=true): the call must end "transferred
+to ...", the bin's new call to the target must connect within 15 s, and
+we hang it up 2 s later (ended 200).
 
 The watch (--watch-registration; always for answer and register): before
 the webrtccall pipeline, a signalingsrc pipeline (signalingsrc ! fakesink,
@@ -574,6 +578,8 @@ class Call:
         self.hold_asked_at = self.held_at = None
         self.resume_asked_at = self.resumed_at = None
         self.transfer_asked_at = None
+        self.transferred = None   # --accept-transfers: (reason, time)
+        self.second = []          # and the new call's (state, time)
         self.transfer_sent_at = None  # --transfer-to: when we asked
         self.our_transfer = []    # its webrtccall-transfer messages
         self.transfer = None      # the webrtccall-transfer's fields
@@ -603,6 +609,8 @@ class Call:
             props.append(f"number={args.number}")
         elif mode == "answer":
             props.append("auto-answer=true")
+            if getattr(args, "accept_transfers", False):
+                props.append("accept-transfers=true")
         launch = (
             f"webrtccall name=call {' '.join(props)} "
             f"audiotestsrc is-live=true wave=sine freq={args.send_freq} ! "
@@ -931,6 +939,18 @@ class Call:
         first = state not in (st for st, _ in self.states)
         self.states.append((state, self.now()))
         a = self.args
+        if getattr(a, "accept_transfers", False):
+            if state == "ended" and self.transferred is None and \
+                    (s.get_string("reason") or "").startswith("transferred"):
+                # the bin took the far end's REFER: the new call follows
+                self.transferred = (s.get_string("reason"), self.now())
+                self.GLib.timeout_add(15000, self.no_transfer_call)
+                return
+            if self.transferred is not None and state != "ended":
+                self.second.append((state, self.now()))
+                if state == "connected":
+                    self.GLib.timeout_add(2000, self.hang_up)
+                return
         if state == "registered" and first:
             self.on_ready()
         elif state == "calling" and self.calling_at is None:
@@ -1026,6 +1046,29 @@ class Call:
             if not 200 <= status < 300:
                 # a failed transfer: the call goes on, we hang up
                 self.GLib.timeout_add(1000, self.hang_up)
+
+    def no_transfer_call(self):
+        if self.ended is None and not any(st == "connected"
+                                          for st, _ in self.second):
+            self.fail("the call to the transfer target did not connect "
+                      f"within 15 s (its states: "
+                      f"{', '.join(st for st, _ in self.second) or 'none'})")
+        return False
+
+    def accepted_transfer_report(self):
+        figures, failures = "", []
+        if self.transferred is None:
+            failures.append("the call never ended as transferred "
+                            "(accept-transfers)")
+            return figures, failures
+        reason, t0 = self.transferred
+        steps = ", ".join(f"{st} {(t - t0) * 1000:.0f} ms"
+                          for st, t in self.second)
+        figures += f"; {reason!r}, then the new call: {steps or 'nothing'}"
+        if not any(st == "connected" for st, _ in self.second):
+            failures.append("the call to the transfer target never "
+                            "connected")
+        return figures, failures
 
     def transfer_final(self):
         for t in self.our_transfer:
@@ -1315,6 +1358,10 @@ class Call:
             failures += fails
         if getattr(a, "hold_after", None) is not None:
             more, fails = self.hold_report()
+            figures += more
+            failures += fails
+        if self.mode == "answer" and a.accept_transfers:
+            more, fails = self.accepted_transfer_report()
             figures += more
             failures += fails
         if self.mode == "answer" and a.expect_refer:
@@ -1668,6 +1715,10 @@ def main():
     a.add_argument("--expect-refer", metavar="TEXT",
                    help="the far end transfers us: a webrtccall-transfer "
                    "whose refer-to contains TEXT must come")
+    a.add_argument("--accept-transfers", action="store_true",
+                   help="accept-transfers=true: the far end's REFER ends "
+                   "the call and the bin calls the target, which must "
+                   "connect; we hang up 2 s later")
     a.add_argument("--expect-replaces", metavar="TEXT",
                    help="and its replace-call-id must contain TEXT (an "
                    "attended transfer)")

@@ -68,6 +68,13 @@
 #                                (update); the re-INVITE's 200 OK must
 #                                accept the video (a port, not 0) and keep
 #                                PCMU; audio goes on; sipp's BYE: 200
+#   sip-sipp-transfers-we-call   sipp ("erin") calls alice and transfers
+#                                her blind to the sipp UAS; the bin takes it
+#                                (accept-transfers=true): ended
+#                                "transferred", a new call with refer_id
+#                                connects to the target; Janus NOTIFYs erin
+#                                (183, then 200: sipp must get both); erin
+#                                hangs up, we hang up the new call
 #   sip-sipp-transfers-attended  sipp ("erin") calls alice and, 1 s in,
 #                                transfers the call attended: a REFER to
 #                                frank with ?Replaces= (baresip 1.0 has no
@@ -184,7 +191,7 @@ sip-callee-rings-we-cancel
 sip-baresip-holds sip-baresip-transfers sip-wtsp-reconnect
 sip-dtmf-from-baresip sip-dtmf-to-baresip sip-dtmf-g711 sip-we-hold
 sip-we-transfer sip-we-transfer-busy sip-incoming-adds-video
-sip-sipp-transfers-attended
+sip-sipp-transfers-attended sip-sipp-transfers-we-call
 sip-callee-ignores-cancel"
 # shellcheck disable=SC2048,SC2116 # one word per case
 cases=$(echo ${*:-$ALL_CASES})
@@ -919,15 +926,17 @@ case_incoming_sipp() {
 }
 
 # start_sipp_uas SCENARIO [SIPP_ARGS...]: the sipp UAS for one call in
-# the background ($sipp_pid; its messages in $dir/sipp.msg); false (and
-# the case fails) if it does not bind its port within 5 s
+# the background ($sipp_pid; its messages in $dir/sipp.msg, or
+# $SIPP_UAS_PREFIX.msg); false (and the case fails) if it does not bind
+# its port within 5 s
 start_sipp_uas() {
   scenario=$1
   shift
+  p=${SIPP_UAS_PREFIX:-sipp}
   (cd "$dir" && exec sipp -sf "$scenario" -i "$IP" -p "$SIPP_UAS_PORT" \
     "$@" -m 1 -timeout 40 -timeout_error -nostdin -trace_msg \
-    -message_file sipp.msg -trace_err -error_file sipp.err \
-    >sipp.screen 2>&1) &
+    -message_file "$p.msg" -trace_err -error_file "$p.err" \
+    >"$p.screen" 2>&1) &
   sipp_pid=$!
   wait_for_port u "$IP:$SIPP_UAS_PORT" 5 "$sipp_pid" && return 0
   why "sipp (UAS) did not bind $IP:$SIPP_UAS_PORT within 5 s"
@@ -987,6 +996,54 @@ case_we_transfer() {
     *) why "sipp got no INVITE from bob (the transferee; see $dir/sipp.msg)" ;;
   esac
   end_case webrtccall="$dir/ours.out" sipp="$dir/sipp.out"
+}
+
+# sipp ("erin", the UAC) calls alice and transfers her blind to the sipp
+# UAS (sip:sipp@IP:PROXY_PORT, through kamailio); the bin takes the
+# transfer (accept-transfers=true): the call ends "transferred", the bin
+# calls the target with refer_id, Janus tells erin with NOTIFYs; erin
+# hangs up, we hang up the new call 2 s after connected
+case_sipp_transfers_we_call() {
+  begin_case "$1" || return 0
+  # the target answers the bin's offer (video rejected, PCMU; 183 first)
+  SIPP_UAS_PREFIX=target start_sipp_uas "$HERE/janus/sipp-uas-early.xml" \
+    -mi "$IP" -mp $((SIPP_MEDIA_PORT + 10)) -rtp_echo ||
+    { end_case; return 0; }
+  target_pid=$sipp_pid
+  alice_sessions=$((alice_sessions + 1))
+  $PYTHON "$CALLER" answer --server "$url" --token-file "$TOKEN_FILE" \
+    --far-end-ends --expect-caller erin --duration 4 --freq 880 \
+    --timeout 40 --accept-transfers --expect-refer "sip:sipp@$IP" \
+    --min-buffers 20 \
+    >"$dir/ours.out" 2>"$dir/ours.err" &
+  caller_pid=$!
+  if ! wait_for_line "$dir/ours.out" 25 '^ready'; then
+    why "our pipeline was not registered and ready within 25 s"
+  else
+    (cd "$dir" && exec sipp -sf "$HERE/janus/sipp-uac-refer-notify.xml" \
+      -s alice -i "$IP" -p "$SIPP_UAC_PORT" -mi "$IP" \
+      -mp "$SIPP_MEDIA_PORT" -rtp_echo -d 1000 -m 1 \
+      -timeout 40 -timeout_error -nostdin -trace_msg \
+      -message_file sipp.msg -trace_err -error_file sipp.err \
+      -log_file sipp.log -trace_logs \
+      "$IP:$PROXY_PORT" >sipp.screen 2>&1) &
+    sipp_pid=$!
+    sipp_wait 45
+  fi
+  [ $ok = 0 ] && kill "$caller_pid" 2>/dev/null
+  ours_wait 30
+  sipp_pid=$target_pid
+  sipp_wait 10
+  frags=$(grep -h -o 'NOTIFY sipfrags: .*' "$dir/sipp.log" 2>/dev/null |
+    tail -n 1)
+  echo "result: erin: $(sipp_sequence); ${frags:-no NOTIFY logged}" \
+    >"$dir/sipp.out"
+  seq=$(grep -E '^(INVITE|ACK|CANCEL|BYE|SIP/2.0) ' "$dir/target.msg" \
+    2>/dev/null | sed 's/ sip:[^ ]*//; s/ SIP\/2.0$//; s/^SIP\/2.0 //' |
+    tr -d '\r' | tr '\n' ',' | sed 's/,$//; s/,/, /g')
+  echo "result: ${seq:-nothing}" >"$dir/target.out"
+  end_case webrtccall="$dir/ours.out" erin="$dir/sipp.out" \
+    target="$dir/target.out"
 }
 
 # alice calls the sipp UAS through kamailio (sip:sipp@IP:PROXY_PORT).
@@ -1052,6 +1109,7 @@ for c in $cases; do
     sip-incoming-from-baresip)  case_incoming_from_baresip "$c" ;;
     sip-incoming-without-sdp)   case_incoming_sipp "$c" sipp-uac-nosdp.xml carol ;;
     sip-incoming-g711)          case_incoming_sipp "$c" sipp-uac-g711.xml dave ;;
+    sip-sipp-transfers-we-call) case_sipp_transfers_we_call "$c" ;;
     sip-incoming-adds-video)    case_incoming_sipp "$c" sipp-uac-add-video.xml \
                                   erin ;;
     # Janus 1.1 logs the REFER's Replaces but leaves it out of its event

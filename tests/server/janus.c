@@ -774,7 +774,7 @@ handle_outgoing_call (Client * client, WtspMessage * req, JanusLine * line)
   const gchar *number = wtsp_message_get_string (req, "number");
   JsonObject *jsep = wtsp_message_get_object (req, "jsep");
   JsonObject *body;
-  const gchar *type;
+  const gchar *type, *refer_id;
   gchar *uri;
   Leg *leg;
 
@@ -802,6 +802,19 @@ handle_outgoing_call (Client * client, WtspMessage * req, JanusLine * line)
   json_object_set_string_member (body, "call_id", req->call_id);
   /* re-INVITEs (hold, resume...) go to the client as updating_call */
   json_object_set_boolean_member (body, "autoaccept_reinvites", FALSE);
+  /* the call a REFER asked for: Janus then tells the transferor how it
+   * goes (NOTIFY); a string in WTSP, the integer Janus gave */
+  refer_id = wtsp_message_get_string (req, "refer_id");
+  if (refer_id) {
+    guint64 id = 0;
+
+    if (g_ascii_string_to_unsigned (refer_id, 10, 1, G_MAXUINT32, &id, NULL))
+      json_object_set_int_member (body, "refer_id", (gint64) id);
+    else
+      server_log (session->server, "[%s] call %s: refer_id \"%s\" is not "
+          "one Janus gave: the transferor is not told", session->number,
+          req->call_id, refer_id);
+  }
   line_request (client, req, line, body, jsep);
   g_free (uri);
 }
