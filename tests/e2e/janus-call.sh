@@ -69,10 +69,12 @@
 #                                accept the video (a port, not 0) and keep
 #                                PCMU; audio goes on; sipp's BYE: 200
 #   sip-sipp-transfers-we-call   sipp ("erin") calls alice and transfers
-#                                her blind to the sipp UAS; the bin takes it
+#                                her attended to the sipp UAS (?Replaces=);
+#                                the bin takes it
 #                                (accept-transfers=true): ended
 #                                "transferred", a new call with refer_id
-#                                connects to the target; Janus NOTIFYs erin
+#                                connects to the target, whose INVITE has
+#                                the Replaces; Janus NOTIFYs erin
 #                                (183, then 200: sipp must get both); erin
 #                                hangs up, we hang up the new call
 #   sip-sipp-transfers-attended  sipp ("erin") calls alice and, 1 s in,
@@ -80,10 +82,10 @@
 #                                frank with ?Replaces= (baresip 1.0 has no
 #                                attended transfer): Janus answers 202, the
 #                                bin posts webrtccall-transfer with that
-#                                refer-to (Janus 1.1.2 logs the Replaces
-#                                but leaves it out of its transfer event:
-#                                no replace-call-id); the call goes on;
-#                                sipp's BYE: 200
+#                                refer-to (Janus 1.1.2 keeps the Replaces
+#                                for the INVITE made with its refer_id: no
+#                                replace-call-id); the call goes on; sipp's
+#                                BYE: 200
 #   sip-incoming-g711            sipp ("dave") calls alice offering PCMU
 #                                and PCMA only: the bin answers G.711,
 #                                sipp echoes our RTP: we hear our own
@@ -1041,7 +1043,15 @@ case_sipp_transfers_we_call() {
   seq=$(grep -E '^(INVITE|ACK|CANCEL|BYE|SIP/2.0) ' "$dir/target.msg" \
     2>/dev/null | sed 's/ sip:[^ ]*//; s/ SIP\/2.0$//; s/^SIP\/2.0 //' |
     tr -d '\r' | tr '\n' ',' | sed 's/,$//; s/,/, /g')
-  echo "result: ${seq:-nothing}" >"$dir/target.out"
+  # the attended transfer's Replaces, in the INVITE Janus sent the target
+  replaces=$(grep -i -m 1 '^Replaces:' "$dir/target.msg" 2>/dev/null |
+    tr -d '\r')
+  echo "result: ${seq:-nothing}; ${replaces:-no Replaces}" >"$dir/target.out"
+  case $replaces in
+    *erin-sipp-1@*) ;;
+    *) why "the target's INVITE has no Replaces naming erin's call (see" \
+      "$dir/target.msg)" ;;
+  esac
   end_case webrtccall="$dir/ours.out" erin="$dir/sipp.out" \
     target="$dir/target.out"
 }
@@ -1112,7 +1122,7 @@ for c in $cases; do
     sip-sipp-transfers-we-call) case_sipp_transfers_we_call "$c" ;;
     sip-incoming-adds-video)    case_incoming_sipp "$c" sipp-uac-add-video.xml \
                                   erin ;;
-    # Janus 1.1 logs the REFER's Replaces but leaves it out of its event
+    # Janus 1.1 keeps the REFER's Replaces for the INVITE with refer_id
     sip-sipp-transfers-attended) case_incoming_sipp "$c" sipp-uac-refer.xml \
                                   erin --expect-refer "sip:frank@$IP" ;;
     # the callee table: case, sipp's final response, our ended code
