@@ -729,6 +729,39 @@ line_call_id (const Line * line)
   return json_node_get_string (node);
 }
 
+/* Whether the server shows @line idle: null, or a call whose log ends
+ * with its hangup (a state handshake shows a call that ended once more,
+ * so that a client that was away learns how; the line is free) */
+static gboolean
+line_is_idle (const Line * line)
+{
+  JsonArray *logs;
+  JsonNode *last;
+  JsonObject *o;
+
+  if (line->node == NULL || JSON_NODE_HOLDS_NULL (line->node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (line->node))
+    return FALSE;
+  o = json_node_get_object (line->node);
+  if (json_object_has_member (o, "state")
+      || !json_object_has_member (o, "call_logs")
+      || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "call_logs")))
+    return FALSE;
+  logs = json_object_get_array_member (o, "call_logs");
+  if (json_array_get_length (logs) == 0)
+    return FALSE;
+  /* [timestamp_ms, message] */
+  last = json_array_get_element (logs, json_array_get_length (logs) - 1);
+  if (!JSON_NODE_HOLDS_ARRAY (last)
+      || json_array_get_length (json_node_get_array (last)) < 2)
+    return FALSE;
+  last = json_array_get_element (json_node_get_array (last), 1);
+  return JSON_NODE_HOLDS_OBJECT (last)
+      && g_strcmp0 (json_object_get_string_member_with_default
+      (json_node_get_object (last), "event", NULL), "hangup") == 0;
+}
+
 static void
 line_set_call (Line * line, const gchar * call_id, const gchar * state)
 {
@@ -929,7 +962,7 @@ wtsp_session_claim_line (WtspSession * self, gint line, gpointer owner)
     for (i = 0; i < self->lines->len && claimed < 0; i++) {
       Line *l = &g_array_index (self->lines, Line, i);
 
-      if (l->owner == NULL && JSON_NODE_HOLDS_NULL (l->node))
+      if (l->owner == NULL && line_is_idle (l))
         claimed = i;
     }
   }
