@@ -10,7 +10,7 @@
         [--baresip HOST:PORT] [--far-end-dtmf DIGITS] [--send-dtmf TONES]
         [--rtp-sniff FAR NEAR] [--hold-after S [--unhold-after S]]
         [--audio-codecs LIST] [--transfer-to TARGET [--transfer-after S]
-        [--expect-transfer-status N]]
+        [--expect-transfer-status N] [--consult NUMBER]]
     janus-call.py answer --server URL --token-file FILE
         [--dial-from HOST:PORT URI] [--expect-caller NAME]
         [--expect-refer TEXT [--expect-replaces TEXT]] [--accept-transfers]
@@ -76,7 +76,11 @@ bin must post webrtccall-transfer "transferring", then the NOTIFYs'
 progress, the last with subscription-state terminated and status
 --expect-transfer-status (200: the bin then hangs up itself, ended 200;
 any other: the bin warns that the transfer failed, the call goes on and
-we hang up 1 s later).
+we hang up 1 s later). With --consult NUMBER the transfer is
+attended: a second webrtccall bin of the same session (call2) dials
+NUMBER --transfer-after s after connected, and once it is connected the
+transfer names its call id (replace-call-id: Janus' REFER then carries
+Replaces); call2 is hung up after the first call ended.
 
 A call that must not connect (--no-connect): it passes if the call ended
 before "connected" with code --expect-code (486, 404, 603...). With
@@ -620,12 +624,24 @@ class Call:
             "audio/x-raw,format=S16LE,channels=1,rate=48000 ! "
             "level interval=200000000 post-messages=true ! "
             "fakesink name=rx sync=false")
+        if getattr(args, "consult", None):
+            # the consultation call of an attended transfer: a second bin
+            # of the same session (GstContext), idle until dialled
+            launch += (
+                f" webrtccall name=call2 location={args.server} "
+                f"token-file={args.token_file} "
+                f"audiotestsrc is-live=true wave=sine freq={args.send_freq} ! "
+                "audio/x-raw,rate=48000,channels=1 ! call2.audio_sink "
+                "call2.audio_src_0 ! fakesink sync=false")
         try:
             self.pipeline = Gst.parse_launch(launch)
         except GLib.Error as e:
             sys.exit(f"result: FAIL: cannot build the pipeline ({e.message}):"
                      " is GST_PLUGIN_PATH the build's gst/?")
         self.call = self.pipeline.get_by_name("call")
+        self.call2 = self.pipeline.get_by_name("call2")
+        self.consult_states = []  # --consult: call2's (state, time)
+        self.consult_id = None
         self.pipeline.get_by_name("rx").get_static_pad("sink").add_probe(
             Gst.PadProbeType.BUFFER, self.on_buffer)
         bus = self.pipeline.get_bus()
@@ -692,7 +708,10 @@ class Call:
             print(f"warning {src}: {err.message}", flush=True)
         elif t == Gst.MessageType.ELEMENT:
             s = msg.get_structure()
-            if s.get_name() == "webrtccall-state":
+            if src == "call2":
+                if s.get_name() == "webrtccall-state":
+                    self.on_consult_state(s)
+            elif s.get_name() == "webrtccall-state":
                 self.on_state(s)
             elif s.get_name() == "wtsp-connection" and \
                     self.dropped_at is not None:
@@ -997,7 +1016,10 @@ class Call:
                 self.GLib.timeout_add(2000, self.far_end_step)
             elif getattr(a, "far_end_transfer", None):
                 self.GLib.timeout_add(1000, self.far_end_step)
-            if getattr(a, "transfer_to", None):
+            if getattr(a, "consult", None):
+                self.GLib.timeout_add(int(a.transfer_after * 1000),
+                                      self.consult_step)
+            elif getattr(a, "transfer_to", None):
                 self.GLib.timeout_add(int(a.transfer_after * 1000),
                                       self.transfer_step)
             elif getattr(a, "far_end_dtmf", None) or \
@@ -1018,9 +1040,47 @@ class Call:
             self.ended = (code if ok else None, s.get_string("reason"))
             self.ended_at = self.now()
             self.stats = self.call.get_property("stats")
+            if self.call2 is not None and self.consult_states and \
+                    self.consult_states[-1][0] not in ("ended", "registered"):
+                # the consultation call ends too (its far end would hang
+                # up once replaced; ours does not know it was)
+                print(f"hanging up call2 at {self.now():.3f} s", flush=True)
+                self.call2.emit("hangup")
+                self.GLib.timeout_add(10000, self.quit)
+                return
             # a moment for the warnings that may follow
             self.GLib.timeout_add(300 if self.mode == "dial" else 0,
                                   self.quit)
+
+    # --consult: the second bin calls the consultation party first; once
+    # it is connected, the transfer replaces that call (attended)
+    def consult_step(self):
+        if self.ended is not None:
+            return False
+        print(f"consulting {self.args.consult} at {self.now():.3f} s",
+              flush=True)
+        self.call2.emit("dial", self.args.consult)
+        self.GLib.timeout_add(15000, self.no_consult)
+        return False
+
+    def no_consult(self):
+        if self.consult_id is None and self.ended is None:
+            self.fail(f"the consultation call to {self.args.consult} did "
+                      "not connect within 15 s (its states: "
+                      f"{', '.join(st for st, _ in self.consult_states)})")
+        return False
+
+    def on_consult_state(self, s):
+        state = s.get_string("state")
+        print(f"call2 state {state} at {self.now():.3f} s", flush=True)
+        self.consult_states.append((state, self.now()))
+        if state == "connected" and self.consult_id is None:
+            self.consult_id = self.call2.get_property("call-id")
+            print(f"consultation call-id {self.consult_id}", flush=True)
+            # a consultation: talk a moment first
+            self.GLib.timeout_add(2000, self.transfer_step)
+        elif state == "ended" and self.ended is not None:
+            self.GLib.timeout_add(300, self.quit)
 
     # --transfer-to: we transfer the far end (a REFER through Janus)
     def transfer_step(self):
@@ -1033,7 +1093,7 @@ class Call:
         if 200 <= a.expect_transfer_status < 300:
             # the bin hangs up itself once the target answered
             self.hangup_sent = True
-        self.call.emit("transfer", a.transfer_to, None)
+        self.call.emit("transfer", a.transfer_to, self.consult_id)
         self.GLib.timeout_add(20000, self.no_transfer_end)
         return False
 
@@ -1092,6 +1152,13 @@ class Call:
                if t.get("event") == "notify" else "")
             + f" {t['at'] * 1000:.0f} ms" for t in self.our_transfer)
         figures += f"; our transfer to {a.transfer_to}: {steps or 'nothing'}"
+        if getattr(a, "consult", None):
+            figures += (f" (attended: replacing our call {self.consult_id} "
+                        f"to {a.consult}: "
+                        f"{', '.join(st for st, _ in self.consult_states)})")
+            if self.consult_id is None:
+                failures.append(f"the consultation call to {a.consult} "
+                                "never connected")
         final = self.transfer_final()
         if not any(t.get("event") == "transferring"
                    for t in self.our_transfer):
@@ -1688,6 +1755,9 @@ def main():
                        "transfer action) --transfer-after s after connected")
         c.add_argument("--transfer-after", type=float, default=1,
                        metavar="S")
+        c.add_argument("--consult", metavar="NUMBER",
+                       help="attended: a second bin calls NUMBER first; "
+                       "--transfer-to then replaces that call")
         c.add_argument("--expect-transfer-status", type=int, default=200,
                        metavar="N",
                        help="the status of the final NOTIFY (200: the bin "

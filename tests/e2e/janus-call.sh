@@ -68,6 +68,15 @@
 #                                (update); the re-INVITE's 200 OK must
 #                                accept the video (a port, not 0) and keep
 #                                PCMU; audio goes on; sipp's BYE: 200
+#   sip-we-transfer-attended     alice calls the sipp UAS, then from a second
+#                                bin of her session calls bob (baresip: the
+#                                consultation) and 2 s later transfers sipp
+#                                to bob replacing that call: the REFER sipp
+#                                gets carries Replaces= the consultation
+#                                call's id; sipp's NOTIFY 200 (terminated)
+#                                makes the bin hang up itself; the
+#                                consultation call is hung up: baresip ends
+#                                it, 200
 #   sip-sipp-transfers-we-call   sipp ("erin") calls alice and transfers
 #                                her attended to the sipp UAS (?Replaces=);
 #                                the bin takes it
@@ -192,7 +201,8 @@ sip-callee-unavailable sip-callee-timeout sip-callee-early-media
 sip-callee-rings-we-cancel
 sip-baresip-holds sip-baresip-transfers sip-wtsp-reconnect
 sip-dtmf-from-baresip sip-dtmf-to-baresip sip-dtmf-g711 sip-we-hold
-sip-we-transfer sip-we-transfer-busy sip-incoming-adds-video
+sip-we-transfer sip-we-transfer-busy sip-we-transfer-attended
+sip-incoming-adds-video
 sip-sipp-transfers-attended sip-sipp-transfers-we-call
 sip-callee-ignores-cancel"
 # shellcheck disable=SC2048,SC2116 # one word per case
@@ -1000,6 +1010,37 @@ case_we_transfer() {
   end_case webrtccall="$dir/ours.out" sipp="$dir/sipp.out"
 }
 
+# alice calls the sipp UAS (the transferee), then, from a second bin of
+# her session, bob (baresip: the consultation call), and transfers sipp to
+# bob replacing that call (attended): sipp's REFER must carry Replaces
+# with the consultation call's id; sipp says the transfer worked (NOTIFY
+# 200), the bin hangs up itself, then the consultation call is hung up
+case_we_transfer_attended() {
+  begin_case "$1" || return 0
+  start_sipp_uas "$HERE/janus/sipp-uas-transferee.xml" -mi "$IP" \
+    -mp "$SIPP_MEDIA_PORT" -rtp_echo -trace_logs -log_file sipp.log ||
+    { end_case; return 0; }
+  answers=$(grep -c 'answering call' "$LOGS/baresip.log")
+  ends=$(grep -c 'terminated (duration' "$LOGS/baresip.log")
+  alice_sessions=$((alice_sessions + 1))
+  ours call --server "$url" --token-file "$TOKEN_FILE" \
+    --number "sip:sipp@$IP:$PROXY_PORT" --freq 880 --timeout 40 \
+    --consult bob --transfer-to "sip:bob@$IP:$SIP_PORT"
+  check_baresip_call 'answering call' "$answers" "$ends"
+  sipp_wait 10
+  refer=$(grep -h -o 'REFER: .*' "$dir/sipp.log" 2>/dev/null | tail -n 1)
+  consult=$(sed -n 's/^consultation call-id //p' "$dir/ours.out")
+  echo "result: $(sipp_sequence); ${refer:-no REFER logged}" \
+    >"$dir/sipp.out"
+  case $refer in
+    *"replaces call $consult"*) [ -n "$consult" ] ||
+      why "our consultation call has no call-id in $dir/ours.out" ;;
+    *) why "sipp's REFER does not replace our consultation call" \
+      "${consult:-?} (see $dir/sipp.log)" ;;
+  esac
+  end_case webrtccall="$dir/ours.out" sipp="$dir/sipp.out"
+}
+
 # sipp ("erin", the UAC) calls alice and transfers her blind to the sipp
 # UAS (sip:sipp@IP:PROXY_PORT, through kamailio); the bin takes the
 # transfer (accept-transfers=true): the call ends "transferred", the bin
@@ -1145,6 +1186,7 @@ for c in $cases; do
                                   "sip:carol@$IP" ;;
     sip-we-transfer)            case_we_transfer "$c" 200 ;;
     sip-we-transfer-busy)       case_we_transfer "$c" 486 "Busy Here" ;;
+    sip-we-transfer-attended)   case_we_transfer_attended "$c" ;;
     sip-dtmf-from-baresip)      case_dtmf "$c" --far-end-dtmf 1234 ;;
     sip-dtmf-to-baresip)        case_dtmf "$c" --send-dtmf 5678# ;;
     sip-dtmf-g711)              case_dtmf "$c" --audio-codecs PCMU \
