@@ -140,6 +140,8 @@ GST_DEBUG_CATEGORY (gst_webrtc_call_debug);
 #define DEFAULT_HOLD_DIRECTION GST_WEBRTC_CALL_HOLD_SENDONLY
 #define DEFAULT_MUTED FALSE
 #define DEFAULT_ACCEPT_TRANSFERS FALSE
+#define DEFAULT_CLAIM_TIMEOUT 0
+#define DEFAULT_TAKE_CALL NULL
 #define DEFAULT_STATS_INTERVAL 1000
 #define DEFAULT_STATS_FILE NULL
 
@@ -170,6 +172,8 @@ enum
   PROP_VIDEO_MUTED,
   PROP_AUDIO_MUTED,
   PROP_ACCEPT_TRANSFERS,
+  PROP_CLAIM_TIMEOUT,
+  PROP_TAKE_CALL,
   PROP_STATE,
   PROP_CALL_ID,
   PROP_REMOTE_NUMBER,
@@ -960,8 +964,11 @@ event_task (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
   webrtc_call_call_handle_event (call, data);
 }
 
+static gboolean take_waiting_call (GstWebrtcCall * self);
+
 /* The server is registered with its SIP side, for the first time since
- * we started: "registered", and a dial that waited goes */
+ * we started: "registered", then the call take-call names, or a dial
+ * that waited */
 static void
 became_registered (GstWebrtcCall * self)
 {
@@ -973,6 +980,10 @@ became_registered (GstWebrtcCall * self)
   call = dup_call (self);
   if (call == NULL)
     webrtc_call_post_registered (self);
+  if (call == NULL && take_waiting_call (self)) {
+    self->dial_pending = FALSE;
+    return;
+  }
   if (self->dial_pending && call == NULL) {
     gchar *number;
 
@@ -1104,14 +1115,14 @@ webrtc_call_inputs_ended (GstWebrtcCall * self)
 /* Missed calls: reported once per session, by an idle bin as a call that
  * came and ended at once, or else by a busy one as a message of its own */
 
+/* Whether this bin is the first of the session to report @msg (the
+ * session's bins all see it): @name names the report */
 static gboolean
-take_missed_call (WtspSession * session, WtspMessage * msg)
+report_once (WtspSession * session, const gchar * name, WtspMessage * msg)
 {
-  static GQuark quark;
+  GQuark quark = g_quark_from_string (name);
   const gchar *text = wtsp_message_to_string (msg);
 
-  if (quark == 0)
-    quark = g_quark_from_static_string ("webrtccall-missed-call");
   if (g_strcmp0 (g_object_get_qdata (G_OBJECT (session), quark), text) == 0)
     return FALSE;
   g_object_set_qdata_full (G_OBJECT (session), quark, g_strdup (text),
@@ -1182,9 +1193,23 @@ is_idle (GstWebrtcCall * self)
   return idle;
 }
 
+/* self->lock held, its line claimed: @msg's call becomes ours */
+static WebrtcCallCall *
+new_incoming_call (GstWebrtcCall * self, WtspMessage * msg)
+{
+  WebrtcCallCall *call = webrtc_call_call_new (self, msg->line, msg->call_id);
+
+  call->caller = g_strdup (wtsp_message_get_string (msg, "caller"));
+  call->callee = g_strdup (wtsp_message_get_string (msg, "callee"));
+  call->incoming = wtsp_message_ref (msg);
+  call->known = TRUE;
+  self->call = gst_object_ref (call);
+  return call;
+}
+
 /* The first idle bin of the session claims the line at once, so that no
  * other bin takes the call too; the session declines a call nobody
- * claimed */
+ * claimed (after claim-timeout, if a bin may still take it) */
 static void
 dispatch_incoming (GstWebrtcCall * self, WtspSession * session,
     WtspMessage * msg)
@@ -1194,20 +1219,64 @@ dispatch_incoming (GstWebrtcCall * self, WtspSession * session,
   g_mutex_lock (&self->lock);
   if (self->call == NULL && !self->eos && !self->shutdown
       && msg->line >= 0 && msg->call_id
-      && wtsp_session_claim_line (session, msg->line, self) == msg->line) {
-    call = webrtc_call_call_new (self, msg->line, msg->call_id);
-    call->caller = g_strdup (wtsp_message_get_string (msg, "caller"));
-    call->callee = g_strdup (wtsp_message_get_string (msg, "callee"));
-    call->incoming = wtsp_message_ref (msg);
-    call->known = TRUE;
-    self->call = gst_object_ref (call);
-  }
+      && wtsp_session_claim_line (session, msg->line, self) == msg->line)
+    call = new_incoming_call (self, msg);
   g_mutex_unlock (&self->lock);
 
   if (call) {
     webrtc_call_enqueue_surgery (self, call, incoming_task, NULL, NULL);
     gst_object_unref (call);
   }
+}
+
+/* Task thread, the bin registered: the waiting call take-call names
+ * becomes ours. Returns: whether it did */
+static gboolean
+take_waiting_call (GstWebrtcCall * self)
+{
+  WebrtcCallCall *call = NULL;
+  WtspMessage *msg;
+  gchar *call_id;
+
+  GST_OBJECT_LOCK (self);
+  call_id = g_strdup (self->take_call);
+  GST_OBJECT_UNLOCK (self);
+  if (call_id == NULL || !*call_id || self->take_tried) {
+    g_free (call_id);
+    return FALSE;
+  }
+  self->take_tried = TRUE;
+
+  msg = wtsp_session_take_waiting_call (self->session, call_id, self);
+  if (msg == NULL) {
+    GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
+        ("Incoming call %s is not waiting to be taken: declined after "
+            "claim-timeout, taken by another bin, hung up by its caller, "
+            "or unknown", call_id), ("take-call=%s", call_id));
+    g_free (call_id);
+    return FALSE;
+  }
+  g_mutex_lock (&self->lock);
+  if (self->call == NULL && !self->eos && !self->shutdown)
+    call = new_incoming_call (self, msg);
+  g_mutex_unlock (&self->lock);
+
+  if (call) {
+    GST_INFO_OBJECT (self, "took waiting call %s on line %d", call_id,
+        msg->line);
+    webrtc_call_enqueue_surgery (self, call, incoming_task, NULL, NULL);
+    gst_object_unref (call);
+  } else {
+    /* stopping, or in a call already: back to the session, declined */
+    JsonObject *req = wtsp_request_new ("decline", msg->line, msg->call_id);
+
+    json_object_set_int_member (req, "code", 486);
+    wtsp_session_release_line (self->session, msg->line, self);
+    wtsp_session_send_request (self->session, req, NULL);
+  }
+  wtsp_message_unref (msg);
+  g_free (call_id);
+  return call != NULL;
 }
 
 static void
@@ -1230,7 +1299,7 @@ on_session_message (WtspSession * session, WtspMessage * msg,
     return;
   }
   if (wtsp_message_is_event (msg, "missed_call")) {
-    if (is_idle (self) && take_missed_call (session, msg))
+    if (is_idle (self) && report_once (session, "webrtccall-missed-call", msg))
       webrtc_call_enqueue (self, NULL, missed_as_states_task,
           wtsp_message_ref (msg), (GDestroyNotify) wtsp_message_unref);
     return;
@@ -1248,15 +1317,43 @@ on_session_message (WtspSession * session, WtspMessage * msg,
   g_clear_object (&call);
 }
 
-/* After every bin saw it: a missed call no idle bin took */
+static void
+unclaimed_task (GstWebrtcCall * self, WebrtcCallCall * unused, gpointer data)
+{
+  WtspMessage *msg = data;
+  guint timeout = wtsp_session_get_claim_timeout (self->session);
+
+  GST_INFO_OBJECT (self, "incoming call %s from %s: no bin is idle, it "
+      "waits %u ms for a bin with take-call", msg->call_id,
+      GST_STR_NULL (wtsp_message_get_string (msg, "caller")), timeout);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("webrtccall-unclaimed",
+              "line", G_TYPE_INT, msg->line,
+              "call-id", G_TYPE_STRING, msg->call_id,
+              "caller", G_TYPE_STRING,
+              GST_STR_NULL (wtsp_message_get_string (msg, "caller")),
+              "callee", G_TYPE_STRING,
+              GST_STR_NULL (wtsp_message_get_string (msg, "callee")),
+              "timeout", G_TYPE_UINT, timeout, NULL)));
+}
+
+/* After every bin saw it: a missed call no idle bin took; an incoming
+ * call nobody claimed, which may wait for a bin (claim-timeout) */
 static void
 on_session_message_after (WtspSession * session, WtspMessage * msg,
     GstWebrtcCall * self)
 {
   if (wtsp_message_is_event (msg, "missed_call")
-      && take_missed_call (session, msg))
+      && report_once (session, "webrtccall-missed-call", msg))
     webrtc_call_enqueue (self, NULL, missed_as_message_task,
         wtsp_message_ref (msg), (GDestroyNotify) wtsp_message_unref);
+  else if (wtsp_message_is_event (msg, "incoming_call") && msg->call_id
+      && msg->line >= 0 && wtsp_session_get_claim_timeout (session) > 0
+      && wtsp_session_get_line_owner (session, msg->line) == NULL
+      && report_once (session, "webrtccall-unclaimed", msg))
+    webrtc_call_enqueue (self, NULL, unclaimed_task, wtsp_message_ref (msg),
+        (GDestroyNotify) wtsp_message_unref);
 }
 
 typedef struct
@@ -1334,6 +1431,9 @@ session_acquire (GstWebrtcCall * self, GError ** error)
   g_free (why);
 
   wtsp_session_set_decline_unclaimed (session, TRUE);
+  GST_OBJECT_LOCK (self);
+  wtsp_session_set_claim_timeout (session, self->claim_timeout);
+  GST_OBJECT_UNLOCK (self);
   g_signal_connect (session, "message", G_CALLBACK (on_session_message),
       self);
   g_signal_connect_after (session, "message",
@@ -1785,6 +1885,7 @@ gst_webrtc_call_change_state (GstElement * element, GstStateChange transition)
       self->handshaken = FALSE;
       self->ready = FALSE;
       self->dial_pending = FALSE;
+      self->take_tried = FALSE;
       self->calls_done = FALSE;
       if (!session_acquire (self, &error)) {
         GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", error->message),
@@ -1911,6 +2012,13 @@ gst_webrtc_call_set_property (GObject * object, guint prop_id,
     case PROP_ACCEPT_TRANSFERS:
       self->accept_transfers = g_value_get_boolean (value);
       break;
+    case PROP_CLAIM_TIMEOUT:
+      self->claim_timeout = g_value_get_uint (value);
+      break;
+    case PROP_TAKE_CALL:
+      g_free (self->take_call);
+      self->take_call = g_value_dup_string (value);
+      break;
     case PROP_STATS_FILE:
       g_free (self->stats_file);
       self->stats_file = g_value_dup_string (value);
@@ -2031,6 +2139,12 @@ gst_webrtc_call_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_ACCEPT_TRANSFERS:
       g_value_set_boolean (value, self->accept_transfers);
       break;
+    case PROP_CLAIM_TIMEOUT:
+      g_value_set_uint (value, self->claim_timeout);
+      break;
+    case PROP_TAKE_CALL:
+      g_value_set_string (value, self->take_call);
+      break;
     case PROP_AUDIO_MUTED:
       g_value_set_boolean (value, self->audio_muted);
       break;
@@ -2079,6 +2193,7 @@ gst_webrtc_call_finalize (GObject * object)
   g_free (self->video_codecs);
   g_free (self->audio_codecs);
   g_free (self->stats_file);
+  g_free (self->take_call);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -2093,6 +2208,7 @@ gst_webrtc_call_init (GstWebrtcCall * self)
   self->auto_answer = DEFAULT_AUTO_ANSWER;
   self->ice_transport_policy = DEFAULT_ICE_TRANSPORT_POLICY;
   self->latency = DEFAULT_LATENCY;
+  self->claim_timeout = DEFAULT_CLAIM_TIMEOUT;
   self->media_timeout = DEFAULT_MEDIA_TIMEOUT;
   self->video_codecs = g_strdup (DEFAULT_VIDEO_CODECS);
   self->audio_codecs = g_strdup (DEFAULT_AUDIO_CODECS);
@@ -2204,6 +2320,20 @@ gst_webrtc_call_class_init (GstWebrtcCallClass * klass)
           "call the transfer target (outgoing_call with refer_id); "
           "otherwise only the webrtccall-transfer message is posted",
           DEFAULT_ACCEPT_TRANSFERS, rw));
+  g_object_class_install_property (gobject_class, PROP_CLAIM_TIMEOUT,
+      g_param_spec_uint ("claim-timeout", "Claim timeout",
+          "How long, in ms, an incoming call that no bin of the session is "
+          "idle for waits for one (posted as webrtccall-unclaimed: add a bin "
+          "with take-call) before it is declined with 486; 0 = declined at "
+          "once. The longest of the session's bins counts. Read when the "
+          "bin starts", 0, G_MAXUINT, DEFAULT_CLAIM_TIMEOUT, rw));
+  g_object_class_install_property (gobject_class, PROP_TAKE_CALL,
+      g_param_spec_string ("take-call", "Take call",
+          "The call-id of a waiting incoming call (webrtccall-unclaimed) "
+          "that this bin takes as soon as it joins the session: incoming, "
+          "then answered as auto-answer says; a call no longer waiting is a "
+          "warning, and the bin waits for calls as usual. Read when the bin "
+          "starts", DEFAULT_TAKE_CALL, rw));
   g_object_class_install_property (gobject_class, PROP_VIDEO_MUTED,
       g_param_spec_boolean ("video-muted", "Video muted",
           "Send black instead of the video input (encoded input: nothing), "

@@ -90,6 +90,8 @@ struct _GstWebrtcCall
   gboolean video_muted;         /* black instead of the camera */
   gboolean audio_muted;         /* silence instead of the microphone */
   gboolean accept_transfers;
+  guint claim_timeout;          /* ms an unclaimed call waits for a bin */
+  gchar *take_call;             /* the waiting call this bin takes */
   guint stats_interval;         /* ms, 0 = no webrtccall-stats messages */
   gchar *stats_file;
   gboolean stats_file_warned;   /* task thread */
@@ -124,6 +126,7 @@ struct _GstWebrtcCall
   gboolean handshaken;          /* had a state handshake */
   gboolean ready;               /* and the server is registered (SIP) */
   gboolean dial_pending;
+  gboolean take_tried;          /* take-call was looked for */
   gboolean calls_done;          /* EOS posted for the last call */
   GList *orphans;               /* webrtccall-recovery.c: hangups to
                                  * send again after the next handshake */

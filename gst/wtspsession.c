@@ -125,6 +125,8 @@ struct _WtspSession
   GMutex lines_lock;
   GArray *lines;                /* of Line; NULL before any handshake */
   gboolean decline_unclaimed;
+  guint claim_timeout;
+  GHashTable *waiting;          /* call_id -> Waiting: unclaimed calls */
 
   /* use_lock: the users (wtsp_session_use). The first one starts the
    * session, the last one stops it, with the lock released (stop emits
@@ -851,26 +853,132 @@ line_claims (WtspSession * self, gint index)
   return claims;
 }
 
+/* An incoming call nobody claimed, waiting claim-timeout ms for a user
+ * to take it (wtsp_session_take_waiting_call()) */
+typedef struct
+{
+  WtspMessage *msg;
+  guint claims;                 /* its line's claims when it came */
+  GSource *timer;
+} Waiting;
+
+static void
+waiting_free (Waiting * w)
+{
+  if (w->timer) {
+    g_source_destroy (w->timer);
+    g_source_unref (w->timer);
+  }
+  wtsp_message_unref (w->msg);
+  g_free (w);
+}
+
+static void
+decline_busy (WtspSession * self, WtspMessage * msg)
+{
+  JsonObject *request = wtsp_request_new ("decline", msg->line, msg->call_id);
+
+  json_object_set_int_member (request, "code", 486);
+  wtsp_session_send_request (self, request, NULL);
+}
+
+typedef struct
+{
+  WtspSession *self;            /* not a ref: stopping clears the waiting */
+  gchar *call_id;
+} WaitingKey;
+
+static void
+waiting_key_free (WaitingKey * k)
+{
+  g_free (k->call_id);
+  g_free (k);
+}
+
+/* Removes the waiting call @call_id from the table. Returns: (transfer
+ * full) (nullable): it, if it was there. Call with lines_lock held. */
+static Waiting *
+steal_waiting (WtspSession * self, const gchar * call_id)
+{
+  gpointer key = NULL, value = NULL;
+
+  if (self->waiting == NULL || !g_hash_table_steal_extended (self->waiting,
+          call_id, &key, &value))
+    return NULL;
+  g_free (key);
+  return value;
+}
+
+/* Session thread: its claim-timeout is over; a call already taken is no
+ * longer in the table */
+static gboolean
+on_waiting_over (gpointer user_data)
+{
+  WaitingKey *k = user_data;
+  WtspSession *self = k->self;
+  Waiting *w;
+
+  g_mutex_lock (&self->lines_lock);
+  w = steal_waiting (self, k->call_id);
+  g_mutex_unlock (&self->lines_lock);
+  if (w == NULL)
+    return G_SOURCE_REMOVE;
+
+  /* the source is running: let waiting_free() leave it be */
+  g_clear_pointer (&w->timer, g_source_unref);
+  if (line_claims (self, w->msg->line) == w->claims) {
+    GST_INFO_OBJECT (self, "nobody took incoming call %s on line %d within "
+        "%u ms: declining it with 486", k->call_id, w->msg->line,
+        self->claim_timeout);
+    decline_busy (self, w->msg);
+  }
+  waiting_free (w);
+  return G_SOURCE_REMOVE;
+}
+
 /* After every "message" handler ran: an incoming call no user claimed a
- * line for is declined, as a phone with no free line would */
+ * line for is declined, as a phone with no free line would; with a
+ * claim-timeout, once that is over and nobody took it meanwhile */
 static void
 decline_unclaimed (WtspSession * self, WtspMessage * msg, guint claims_before)
 {
-  JsonObject *request;
   gboolean decline;
+  guint timeout;
 
   g_mutex_lock (&self->lines_lock);
   decline = self->decline_unclaimed;
+  timeout = self->claim_timeout;
   g_mutex_unlock (&self->lines_lock);
 
   if (!decline || line_claims (self, msg->line) != claims_before)
     return;
 
+  if (timeout > 0 && msg->call_id) {
+    Waiting *w = g_new0 (Waiting, 1);
+    WaitingKey *k = g_new0 (WaitingKey, 1);
+
+    GST_INFO_OBJECT (self, "nobody took incoming call %s on line %d yet: "
+        "it waits %u ms for a taker", msg->call_id, msg->line, timeout);
+    k->self = self;
+    k->call_id = g_strdup (msg->call_id);
+    w->msg = wtsp_message_ref (msg);
+    w->claims = claims_before;
+    w->timer = g_timeout_source_new (timeout);
+    g_source_set_callback (w->timer, on_waiting_over, k,
+        (GDestroyNotify) waiting_key_free);
+    g_mutex_lock (&self->lines_lock);
+    if (self->waiting == NULL)
+      self->waiting = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+          (GDestroyNotify) waiting_free);
+    g_hash_table_replace (self->waiting, g_strdup (msg->call_id), w);
+    g_mutex_unlock (&self->lines_lock);
+    g_source_attach (w->timer, self->context);
+    return;
+  }
+
   GST_INFO_OBJECT (self, "nobody took incoming call %s on line %d: "
       "declining it with 486", msg->call_id, msg->line);
-  request = wtsp_request_new ("decline", msg->line, msg->call_id);
-  json_object_set_int_member (request, "code", 486);
-  wtsp_session_send_request (self, request, NULL);
+  decline_busy (self, msg);
 }
 
 /**
@@ -1048,6 +1156,117 @@ wtsp_session_set_decline_unclaimed (WtspSession * self, gboolean decline)
   g_mutex_unlock (&self->lines_lock);
 }
 
+/**
+ * wtsp_session_set_claim_timeout:
+ * @ms: how long an unclaimed incoming call may wait for a taker
+ *
+ * With the session declining unclaimed calls, one that nobody claimed in
+ * its "message" emission waits @ms for wtsp_session_take_waiting_call()
+ * before it is declined (486); 0 declines it at once. Users set their
+ * own: the longest counts. A waiting call whose caller hangs up is
+ * dropped.
+ */
+void
+wtsp_session_set_claim_timeout (WtspSession * self, guint ms)
+{
+  g_return_if_fail (WTSP_IS_SESSION (self));
+
+  g_mutex_lock (&self->lines_lock);
+  self->claim_timeout = MAX (self->claim_timeout, ms);
+  g_mutex_unlock (&self->lines_lock);
+}
+
+/**
+ * wtsp_session_get_claim_timeout:
+ *
+ * Returns: the claim timeout in ms (see wtsp_session_set_claim_timeout())
+ */
+guint
+wtsp_session_get_claim_timeout (WtspSession * self)
+{
+  guint ms;
+
+  g_return_val_if_fail (WTSP_IS_SESSION (self), 0);
+
+  g_mutex_lock (&self->lines_lock);
+  ms = self->claim_timeout;
+  g_mutex_unlock (&self->lines_lock);
+  return ms;
+}
+
+/**
+ * wtsp_session_take_waiting_call:
+ * @call_id: an incoming call that nobody claimed and that still waits
+ * @owner: who takes it; not %NULL
+ *
+ * Takes a waiting incoming call (see wtsp_session_set_claim_timeout()):
+ * its line is claimed for @owner, and it is no longer declined. Any
+ * thread.
+ *
+ * Returns: (transfer full) (nullable): its incoming_call event; %NULL if
+ *     no such call waits (declined, hung up, taken, or never came), or
+ *     its line is claimed by someone else
+ */
+WtspMessage *
+wtsp_session_take_waiting_call (WtspSession * self, const gchar * call_id,
+    gpointer owner)
+{
+  WtspMessage *msg = NULL;
+  Waiting *w;
+
+  g_return_val_if_fail (WTSP_IS_SESSION (self), NULL);
+  g_return_val_if_fail (call_id != NULL, NULL);
+  g_return_val_if_fail (owner != NULL, NULL);
+
+  g_mutex_lock (&self->lines_lock);
+  w = self->waiting ? g_hash_table_lookup (self->waiting, call_id) : NULL;
+  if (w && self->lines && (guint) w->msg->line < self->lines->len) {
+    Line *l = &g_array_index (self->lines, Line, w->msg->line);
+
+    if (l->owner == NULL || l->owner == owner) {
+      l->owner = owner;
+      l->claims++;
+      w = steal_waiting (self, call_id);
+      msg = wtsp_message_ref (w->msg);
+    } else {
+      w = NULL;
+    }
+  } else {
+    w = NULL;
+  }
+  g_mutex_unlock (&self->lines_lock);
+
+  if (w) {
+    GST_INFO_OBJECT (self, "waiting incoming call %s taken on line %d",
+        call_id, msg->line);
+    waiting_free (w);
+  } else {
+    GST_INFO_OBJECT (self, "no incoming call %s waits to be taken", call_id);
+  }
+  return msg;
+}
+
+/* Session thread: the caller of a waiting call hung up; or stopping */
+static void
+drop_waiting (WtspSession * self, const gchar * call_id)
+{
+  Waiting *w;
+
+  g_mutex_lock (&self->lines_lock);
+  if (call_id) {
+    w = steal_waiting (self, call_id);
+  } else {
+    w = NULL;
+    g_clear_pointer (&self->waiting, g_hash_table_unref);
+  }
+  g_mutex_unlock (&self->lines_lock);
+  if (w) {
+    GST_INFO_OBJECT (self, "waiting incoming call %s ended before anyone "
+        "took it", call_id);
+    waiting_free (w);
+  }
+}
+
 /* Receiving */
 
 static void
@@ -1180,6 +1399,8 @@ on_message (SoupWebsocketConnection * conn, gint type, GBytes * bytes,
   }
 
   lines_changed = update_lines (self, msg);
+  if (msg->call_id && wtsp_message_is_event (msg, "hangup"))
+    drop_waiting (self, msg->call_id);
   incoming = wtsp_message_is_event (msg, "incoming_call") && msg->line >= 0;
   if (incoming)
     claims = line_claims (self, msg->line);
@@ -1777,6 +1998,7 @@ do_stop (gpointer user_data)
   clear_timer (&self->handshake_timer);
   clear_timer (&self->keepalive_timer);
   clear_timer (&self->reconnect_timer);
+  drop_waiting (self, NULL);
   fail_queued (self, WTSP_RESULT_DISCONNECTED,
       "the signaling session was stopped");
 
@@ -2662,6 +2884,7 @@ wtsp_session_finalize (GObject * object)
   g_clear_pointer (&self->base_uri, g_uri_unref);
   g_clear_object (&self->tls_database);
   g_clear_pointer (&self->lines, g_array_unref);
+  g_clear_pointer (&self->waiting, g_hash_table_unref);
   g_mutex_clear (&self->lines_lock);
   g_mutex_clear (&self->use_lock);
   g_cond_clear (&self->use_cond);

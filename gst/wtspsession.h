@@ -75,6 +75,10 @@ void wtsp_session_release_line (WtspSession * session, gint line,
 gpointer wtsp_session_get_line_owner (WtspSession * session, gint line);
 void wtsp_session_set_decline_unclaimed (WtspSession * session,
     gboolean decline);
+void wtsp_session_set_claim_timeout (WtspSession * session, guint ms);
+guint wtsp_session_get_claim_timeout (WtspSession * session);
+WtspMessage *wtsp_session_take_waiting_call (WtspSession * session,
+    const gchar * call_id, gpointer owner);
 
 /* Sharing between elements through a GstContext */
 #define WTSP_SESSION_CONTEXT_TYPE "wtsp.session"

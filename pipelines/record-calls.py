@@ -8,7 +8,13 @@ Each call becomes DIR/<call-id>.mkv: the far end's video (VP8 or H264) and
 audio (Opus, or G.711) as they came, without transcoding
 (encoded-output=true). The webrtccall bin sends EOS on its pads when the
 call ends; the file is then finished and its branch removed, and the bin
-waits for the next call. Ctrl-C finishes the call in progress first.
+waits for the next call. Ctrl-C finishes the calls in progress first.
+
+Calls are taken as they come, as many at once as the account has lines:
+the recorder starts with one bin (claim-timeout=5000); a call that finds
+every bin busy is posted as webrtccall-unclaimed and waits, and the
+recorder adds a bin with take-call set to it. A bin whose call ended
+takes the next one.
 """
 import argparse
 import os
@@ -27,24 +33,38 @@ class Recorder:
     def __init__(self, args, token_file):
         self.args = args
         self.loop = GLib.MainLoop()
+        self.token_file = token_file
         self.recorded = 0
         self.branches = {}  # call-id -> mux, filesink, path, queues
         # pad-added comes from the streaming threads of video and audio
         self.lock = threading.Lock()
         self.pipeline = Gst.Pipeline.new("recorder")
-        self.call = Gst.ElementFactory.make("webrtccall", "call")
-        if self.call is None:
-            sys.exit("webrtccall not found: set GST_PLUGIN_PATH to build/gst")
-        self.call.set_property("location", args.server)
-        self.call.set_property("token-file", token_file)
-        self.call.set_property("auto-answer", True)
-        self.call.set_property("encoded-output", True)
-        self.pipeline.add(self.call)
-        self.call.connect("pad-added", self.on_pad_added)
-        self.call.connect("no-more-pads", self.on_no_more_pads)
+        self.bins = []
+        self.add_bin(None)
         bus = self.pipeline.get_bus()
         bus.add_signal_watch()
         bus.connect("message", self.on_message)
+
+    # Main thread. The bins share one session (their settings are equal):
+    # a later one finds it in the pipeline
+    def add_bin(self, take_call):
+        call = Gst.ElementFactory.make("webrtccall", f"call{len(self.bins)}")
+        if call is None:
+            sys.exit("webrtccall not found: set GST_PLUGIN_PATH to build/gst")
+        call.set_property("location", self.args.server)
+        call.set_property("token-file", self.token_file)
+        call.set_property("auto-answer", True)
+        call.set_property("encoded-output", True)
+        call.set_property("claim-timeout", 5000)
+        if take_call:
+            call.set_property("take-call", take_call)
+        call.connect("pad-added", self.on_pad_added)
+        call.connect("no-more-pads", self.on_no_more_pads)
+        self.pipeline.add(call)
+        self.bins.append(call)
+        if take_call:
+            call.sync_state_with_parent()
+        return call
 
     def branch_for(self, call_id):
         if call_id in self.branches:
@@ -118,7 +138,13 @@ class Recorder:
     def on_message(self, bus, msg):
         if msg.type == Gst.MessageType.ELEMENT:
             s = msg.get_structure()
-            if s.get_name() == "webrtccall-state":
+            if s.get_name() == "webrtccall-unclaimed":
+                # every bin is in a call: one more for this one
+                print(f"call {s.get_string('call-id')} from "
+                      f"{s.get_string('caller')}: a bin of its own "
+                      f"({len(self.bins) + 1} bins)", flush=True)
+                self.add_bin(s.get_string("call-id"))
+            elif s.get_name() == "webrtccall-state":
                 line = f"call state {s.get_string('state')}"
                 for field in ("call-id", "caller", "code", "reason"):
                     if s.has_field(field):
@@ -155,7 +181,8 @@ class Recorder:
         if self.branches:
             # Hang up: the bin's EOS finishes the file, then finish() quits
             self.args.calls = self.recorded + len(self.branches)
-            self.call.emit("hangup")
+            for call in self.bins:
+                call.emit("hangup")
             # a file whose call already ended has nothing more to wait for
             GLib.timeout_add_seconds(5, self.give_up)
         else:

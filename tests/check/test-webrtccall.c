@@ -1774,6 +1774,108 @@ GST_START_TEST (test_missed_call_idle_bin)
 
 GST_END_TEST;
 
+/* Taking calls as they come (a recorder): bob1 (claim-timeout) is in a
+ * call with carol; alice's call finds no idle bin of bob's session and
+ * waits, posted as webrtccall-unclaimed. Case 0: the application adds
+ * bob2 with take-call: it takes the call, alice and bob2 connect, media
+ * both ways, bob1's call goes on. Case 1: nobody takes it: declined 486
+ * once the claim-timeout is over. Case 2: alice hangs up while it waits:
+ * bob2's take-call then names a call that is gone, a warning says so and
+ * bob2 waits for calls. */
+#define CLAIM_MS 1500
+
+static gboolean check_warning (Party * p, gpointer data);
+
+GST_START_TEST (test_take_call)
+{
+  WtspTestServer *server;
+  Party *bob1, *bob2 = NULL, *carol, *alice;
+  const GstStructure *s;
+  guint bob1_states;
+  gchar *props, *call_id;
+  gint64 dialled, ended;
+  GstContext *context;
+
+  BEGIN ();
+  server = server_start ("--lines", "2", NULL);
+  bob1 = party_new_full (server, "bob", "bob", PARTY_DEFAULT,
+      "auto-answer=true claim-timeout=" G_STRINGIFY (CLAIM_MS));
+  carol = party_new (server, "carol", NULL);
+  alice = party_new (server, "alice", NULL);
+  party_start (bob1);
+  party_start (carol);
+  party_start (alice);
+  call_up (carol, bob1);
+  bob1_states = n_states (bob1);
+
+  dialled = g_get_monotonic_time ();
+  party_dial (alice, "bob");
+  wait_state (alice, "calling", SIGNAL_MS);
+  s = wait_element (bob1, "webrtccall-unclaimed", SIGNAL_MS);
+  fail_unless_equals_string (gst_structure_get_string (s, "caller"), "alice");
+  fail_unless_equals_int (g_value_get_uint (gst_structure_get_value (s,
+              "timeout")), CLAIM_MS);
+  call_id = g_strdup (gst_structure_get_string (s, "call-id"));
+  fail_unless (call_id != NULL);
+
+  if (__i__ == 1) {
+    s = wait_state (alice, "ended", CLAIM_MS + SIGNAL_MS);
+    ended = g_get_monotonic_time ();
+    assert_ended (s, 486, NULL);
+    /* it waited: not declined before the claim-timeout was over */
+    fail_unless ((ended - dialled) / 1000 >= CLAIM_MS - 100,
+        "declined %" G_GINT64_FORMAT " ms after the dial, before the "
+        "claim-timeout (%u ms) was over", (ended - dialled) / 1000, CLAIM_MS);
+  } else {
+    if (__i__ == 2) {
+      g_signal_emit_by_name (alice->call, "hangup");
+      wait_state (alice, "ended", SIGNAL_MS);
+    }
+    /* the application's answer to webrtccall-unclaimed: a bin for it */
+    props = g_strdup_printf ("auto-answer=true take-call=%s", call_id);
+    bob2 = party_new_full (server, "bob", "bob", PARTY_DEFAULT, props);
+    g_free (props);
+    context = gst_element_get_context (bob1->call, "wtsp.session");
+    fail_unless (context != NULL, "bob1 has no wtsp.session context");
+    gst_element_set_context (bob2->call, context);
+    gst_context_unref (context);
+    party_start (bob2);
+    if (__i__ == 0) {
+      s = wait_state (bob2, "incoming", SIGNAL_MS);
+      fail_unless_equals_string (gst_structure_get_string (s, "call-id"),
+          call_id);
+      fail_unless_equals_string (gst_structure_get_string (s, "caller"),
+          "alice");
+      wait_state (alice, "connected", CONNECT_MS);
+      wait_state (bob2, "connected", CONNECT_MS);
+      wait_media (alice, 0);
+      wait_media (bob2, 0);
+      hangup_both (alice, bob2);
+      assert_no_problems (bob2);
+    } else {
+      if (!wait_for (bob2, check_warning, (gpointer) call_id, SIGNAL_MS))
+        fail_with_states (bob2, "no warning that the call to take is gone");
+      /* and it waits for calls */
+      fail_unless_equals_string (call_state (bob2), "registered");
+    }
+  }
+  /* bob1's own call went on untouched */
+  fail_unless_equals_string (call_state (bob1), "connected");
+  if (n_states (bob1) != bob1_states)
+    fail_with_states (bob1, "alice's call changed bob1's call state");
+  hangup_both (carol, bob1);
+
+  g_free (call_id);
+  assert_no_problems (bob1);
+  assert_no_problems (carol);
+  if (__i__ != 1)
+    assert_no_problems (alice);
+  parties_free (carol, bob1, alice, bob2, NULL);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
 #define UNKNOWN_NUMBER_DIALS 20
 
 GST_START_TEST (test_unknown_number)
@@ -4190,6 +4292,7 @@ webrtccall_suite (void)
   ADD_TEST (tc, test_eos_without_media, NETNS);
   ADD_LOOP (tc, test_dtmf, 0, G_N_ELEMENTS (dtmf_codecs), NETNS);
   ADD_LOOP (tc, test_hold, 0, 2, NETNS);
+  ADD_LOOP (tc, test_take_call, 0, 3, NETNS);
   ADD_TEST (tc, test_call_stats, NETNS);
   ADD_TEST (tc, test_muted, NETNS);
   ADD_LOOP (tc, test_transfer_blind, 0, 2, NETNS);
