@@ -23,7 +23,7 @@ exec tests/e2e/netns.sh bash -c '
   rec=$!
   sleep 1
   rc=0
-  tests/e2e/bench-calls.py --server $url --token alice --number bob \
+  tests/bench/bench-calls.py --server $url --token alice --number bob \
     --calls '"$calls"' --talk 1 --every '"$every"' \
     --timeout $(('"$calls"' * 10 + 60)) || rc=$?
   kill $rec $srv 2>/dev/null || true

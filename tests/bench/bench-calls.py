@@ -6,8 +6,14 @@ descriptors and resident memory once the call is over.
     bench-calls.py --server URL --token alice --number bob [--calls 10]
 
 A benchmark, not a test: it measures and prints. The far end must answer
-(e.g. pipelines/record-calls.py). scripts/bench.sh runs the whole thing in
-a network namespace.
+(e.g. pipelines/record-calls.py). scripts/bench.sh runs it in a network
+namespace (its warm setup and memory sections), scripts/soak.sh too. Its
+last line, for them:
+
+    ours-setup: calls=N median_ms=.. min_ms=.. max_ms=.. first_ms=.. rss_kib_per_call=..
+
+(the median, min and max from call 2: the first is reported apart;
+rss_kib_per_call: the growth from the middle call to the last, per call)
 """
 import argparse
 import os
@@ -38,7 +44,7 @@ class Bench:
         self.pipeline = Gst.parse_launch(
             f"webrtccall name=call location={args.server} "
             f"token-file={token_file} "
-            "videotestsrc is-live=true ! video/x-raw,format=YUY2,width=640,"
+            "videotestsrc is-live=true ! video/x-raw,format=I420,width=640,"
             "height=480,framerate=30/1 ! call.video_sink "
             "audiotestsrc is-live=true ! audio/x-raw,format=S16LE,rate=48000,"
             "channels=1 ! call.audio_sink")
@@ -84,14 +90,14 @@ class Bench:
             GLib.timeout_add(500, self.dial)
         elif state == "connected" and len(self.setups) == self.done:
             self.setups.append((time.monotonic() - self.t0) * 1000)
-            GLib.timeout_add(self.args.talk * 1000, self.hangup)
+            GLib.timeout_add(int(self.args.talk * 1000), self.hangup)
         elif state == "ended":
             code = s.get_value("code")
             if code not in (200,):
                 self.failed = f"call {self.done + 1} ended with {code}"
                 self.loop.quit()
                 return
-            GLib.timeout_add(1000, self.after_call)
+            GLib.timeout_add(int(self.args.gap * 1000), self.after_call)
 
     def after_call(self):
         self.done += 1
@@ -127,13 +133,22 @@ class Bench:
               f"from call 2 to call {self.done}: threads {t0} -> {t1}, "
               f"fds {f0} -> {f1}, RSS {r0 / 1024:.1f} -> {r1 / 1024:.1f} MiB "
               f"({(r1 - r0) / n:.0f} KiB per call)")
+        growth = 0
         if self.done >= 4:
             # the second half: a plateau or a leak
             half = self.rows[self.done // 2 - 1]
+            growth = (r1 - half[4]) / (self.done - half[0])
             print(f"bench: from call {half[0]} to call {self.done}: "
                   f"threads {half[2]} -> {t1}, fds {half[3]} -> {f1}, "
                   f"RSS {half[4] / 1024:.1f} -> {r1 / 1024:.1f} MiB "
                   f"({(r1 - half[4]) / 1024:+.1f} MiB)")
+        warm = self.setups[1:]
+        print(f"ours-setup: calls={self.done} "
+              f"median_ms={statistics.median(warm):.0f} "
+              f"min_ms={min(warm):.0f} max_ms={max(warm):.0f} "
+              f"first_ms={self.setups[0]:.0f} "
+              f"rss_kib_per_call={growth:.1f} threads={t1} fds={f1} "
+              f"rss_kib={r1}", flush=True)
         return 0
 
 
@@ -143,8 +158,10 @@ def main():
     parser.add_argument("--token", required=True)
     parser.add_argument("--number", required=True)
     parser.add_argument("--calls", type=int, default=10)
-    parser.add_argument("--talk", type=int, default=2,
+    parser.add_argument("--talk", type=float, default=2,
                         help="seconds each call stays connected")
+    parser.add_argument("--gap", type=float, default=1,
+                        help="seconds between a call's end and the next")
     parser.add_argument("--timeout", type=int, default=300)
     parser.add_argument("--every", type=int, default=1,
                         help="print a row every N calls")
