@@ -49,6 +49,12 @@
  * element message (line, call-id, caller, callee, code, reason), which
  * leaves that bin's own call alone.
  *
+ * An application that takes calls as they come (a recorder) sets
+ * `claim-timeout`: an incoming call that finds no idle bin of the session
+ * then waits that long, posted as a `webrtccall-unclaimed` element
+ * message (line, call-id, caller, callee, timeout), for a new bin with
+ * `take-call` set to its call-id, before it is declined with 486.
+ *
  * A call survives a lost signaling link: the session reconnects, the
  * bin posts its `wtsp-connection` messages (`state`: connecting,
  * handshake, ready, reconnecting, failed, stopped; `reason`), and on each
