@@ -136,6 +136,7 @@ GST_DEBUG_CATEGORY (gst_webrtc_call_debug);
 #define DEFAULT_STUN_SERVER NULL
 #define DEFAULT_TURN_SERVER NULL
 #define DEFAULT_ICE_TRANSPORT_POLICY GST_WEBRTC_ICE_TRANSPORT_POLICY_ALL
+#define DEFAULT_ICE_TCP FALSE
 #define DEFAULT_MEDIA_TIMEOUT 30000
 #define DEFAULT_LATENCY 50
 #define DEFAULT_VIDEO_CODECS "VP8,H264"
@@ -165,6 +166,7 @@ enum
   PROP_STUN_SERVER,
   PROP_TURN_SERVER,
   PROP_ICE_TRANSPORT_POLICY,
+  PROP_ICE_TCP,
   PROP_LATENCY,
   PROP_MEDIA_TIMEOUT,
   PROP_VIDEO_CODECS,
@@ -1986,6 +1988,9 @@ gst_webrtc_call_set_property (GObject * object, guint prop_id,
     case PROP_ICE_TRANSPORT_POLICY:
       self->ice_transport_policy = g_value_get_enum (value);
       break;
+    case PROP_ICE_TCP:
+      self->ice_tcp = g_value_get_boolean (value);
+      break;
     case PROP_LATENCY:
       self->latency = g_value_get_uint (value);
       break;
@@ -2109,6 +2114,9 @@ gst_webrtc_call_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_ICE_TRANSPORT_POLICY:
       g_value_set_enum (value, self->ice_transport_policy);
       break;
+    case PROP_ICE_TCP:
+      g_value_set_boolean (value, self->ice_tcp);
+      break;
     case PROP_LATENCY:
       g_value_set_uint (value, self->latency);
       break;
@@ -2213,6 +2221,7 @@ gst_webrtc_call_init (GstWebrtcCall * self)
   self->line = DEFAULT_LINE;
   self->auto_answer = DEFAULT_AUTO_ANSWER;
   self->ice_transport_policy = DEFAULT_ICE_TRANSPORT_POLICY;
+  self->ice_tcp = DEFAULT_ICE_TCP;
   self->latency = DEFAULT_LATENCY;
   self->claim_timeout = DEFAULT_CLAIM_TIMEOUT;
   self->media_timeout = DEFAULT_MEDIA_TIMEOUT;
@@ -2275,6 +2284,13 @@ gst_webrtc_call_class_init (GstWebrtcCallClass * klass)
           "all, or relay to use only TURN candidates",
           GST_TYPE_WEBRTC_ICE_TRANSPORT_POLICY, DEFAULT_ICE_TRANSPORT_POLICY,
           rw));
+  g_object_class_install_property (gobject_class, PROP_ICE_TCP,
+      g_param_spec_boolean ("ice-tcp", "ICE-TCP",
+          "Gather TCP host candidates too (RFC 6544): for a far end that "
+          "takes ICE over TCP; each call then holds 4 more sockets. UDP, "
+          "and TURN (over UDP or TCP) for networks that block it, is what "
+          "gateways and browsers use. Read when a call starts",
+          DEFAULT_ICE_TCP, rw));
   g_object_class_install_property (gobject_class, PROP_LATENCY,
       g_param_spec_uint ("latency", "Latency",
           "Jitterbuffer latency in milliseconds", 0, 10000, DEFAULT_LATENCY,

@@ -221,6 +221,7 @@ make_webrtc (WebrtcCallCall * call)
   GstWebrtcCall *self = call->bin;
   GstElement *webrtc = gst_element_factory_make ("webrtcbin", NULL);
   GObject *ice = NULL;
+  gboolean ice_tcp;
 
   GST_OBJECT_LOCK (self);
   g_object_set (webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
@@ -232,7 +233,12 @@ make_webrtc (WebrtcCallCall * call)
     g_object_set (webrtc, "turn-server", self->turn_server, NULL);
   GST_OBJECT_UNLOCK (self);
 
-  /* UPnP costs ~15 file descriptors per call and finds nothing here */
+  /* UPnP costs ~15 file descriptors per call and finds nothing here;
+   * TCP host candidates 4 sockets per call, for far ends that seldom
+   * take them (ice-tcp) */
+  GST_OBJECT_LOCK (self);
+  ice_tcp = self->ice_tcp;
+  GST_OBJECT_UNLOCK (self);
   g_object_get (webrtc, "ice-agent", &ice, NULL);
   if (ice) {
     GObject *agent = NULL;
@@ -242,6 +248,9 @@ make_webrtc (WebrtcCallCall * call)
     if (agent && g_object_class_find_property (G_OBJECT_GET_CLASS (agent),
             "upnp"))
       g_object_set (agent, "upnp", FALSE, NULL);
+    if (agent && g_object_class_find_property (G_OBJECT_GET_CLASS (agent),
+            "ice-tcp"))
+      g_object_set (agent, "ice-tcp", ice_tcp, NULL);
     g_clear_object (&agent);
     g_object_unref (ice);
   }

@@ -79,6 +79,7 @@ struct _GstWebrtcCall
   gchar *stun_server;
   gchar *turn_server;
   GstWebRTCICETransportPolicy ice_transport_policy;
+  gboolean ice_tcp;             /* TCP host candidates */
   guint latency;
   guint media_timeout;          /* ms, 0 = never; GST_OBJECT_LOCK */
   gchar *video_codecs;
