@@ -1226,7 +1226,7 @@ dispatch_incoming (GstWebrtcCall * self, WtspSession * session,
 
   g_mutex_lock (&self->lock);
   if (self->call == NULL && !self->eos && !self->shutdown
-      && msg->line >= 0 && msg->call_id
+      && !self->take_pending && msg->line >= 0 && msg->call_id
       && wtsp_session_claim_line (session, msg->line, self) == msg->line)
     call = new_incoming_call (self, msg);
   g_mutex_unlock (&self->lock);
@@ -1249,6 +1249,9 @@ take_waiting_call (GstWebrtcCall * self)
   GST_OBJECT_LOCK (self);
   call_id = g_strdup (self->take_call);
   GST_OBJECT_UNLOCK (self);
+  g_mutex_lock (&self->lock);
+  self->take_pending = FALSE;
+  g_mutex_unlock (&self->lock);
   if (call_id == NULL || !*call_id || self->take_tried) {
     g_free (call_id);
     return FALSE;
@@ -1877,6 +1880,7 @@ gst_webrtc_call_change_state (GstElement * element, GstStateChange transition)
   GstWebrtcCall *self = GST_WEBRTC_CALL (element);
   GstStateChangeReturn ret;
   GError *error = NULL;
+  gboolean take;
 
   begin_change (self, transition == GST_STATE_CHANGE_PAUSED_TO_READY);
 
@@ -1886,9 +1890,15 @@ gst_webrtc_call_change_state (GstElement * element, GstStateChange transition)
       webrtc_call_enqueue (self, NULL, warm_dtls_task, NULL, NULL);
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
+      GST_OBJECT_LOCK (self);
+      take = self->take_call != NULL && *self->take_call;
+      GST_OBJECT_UNLOCK (self);
       g_mutex_lock (&self->lock);
       self->shutdown = FALSE;
       self->eos = FALSE;
+      /* the call it was made for first: an idle bin that took the next
+       * incoming call would leave that one to be declined */
+      self->take_pending = take;
       g_mutex_unlock (&self->lock);
       self->handshaken = FALSE;
       self->ready = FALSE;

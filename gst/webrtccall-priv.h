@@ -122,6 +122,8 @@ struct _GstWebrtcCall
   guint teardowns;              /* webrtcbins going to NULL off-thread */
   gboolean playing;
   gboolean eos;                 /* our inputs ended: no more calls */
+  gboolean take_pending;        /* take-call names a call not looked for
+                                 * yet: the bin takes no other meanwhile */
 
   /* Task thread only */
   gboolean handshaken;          /* had a state handshake */
