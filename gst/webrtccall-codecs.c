@@ -26,8 +26,12 @@ GST_DEBUG_CATEGORY_EXTERN (gst_webrtc_call_debug);
  * decoder resumes clean rather than smeared */
 #define KEYFRAMES "request-keyframe=true wait-for-keyframe=true"
 
+/* One encoder thread: libvpx's second thread costs 3.5x the CPU at
+ * 640x480 30 fps (35 % of a core instead of 10 %, measured with
+ * videotestsrc ! vp8enc ... ! fakesink on a 2-core machine) and gains
+ * nothing at that size: see docs/performance.md */
 static const gchar *const vp8_encoders[] = {
-  "vp8enc deadline=1 cpu-used=8 threads=2 end-usage=cbr "
+  "vp8enc deadline=1 cpu-used=8 threads=1 end-usage=cbr "
       "target-bitrate=1000000 keyframe-max-dist=60 lag-in-frames=0 "
       "error-resilient=partitions",
   NULL

@@ -203,15 +203,48 @@ connect_webrtc (WebrtcCallCall * call, const gchar * name, GCallback cb)
  * webrtcbin's: one property of the new element. */
 #define RTCP_MIN_INTERVAL (1 * GST_SECOND)
 
+/* webrtcbin puts a clocksync (sync=true) before rtpbin on each of its
+ * inputs, so that a non-live input goes out in real time. It holds each
+ * buffer until its running time plus the upstream latency: a live input's
+ * buffer (a camera frame, a microphone period) comes in real time already,
+ * and is held once more for the latency its source declared, one frame
+ * (33 ms at 30 fps) of glass-to-glass delay for nothing. An offset of
+ * minus that latency, set again each time a latency query comes through,
+ * sends live media as it comes; a non-live input (latency 0) stays paced.
+ * Streaming or application thread (the query's): one property. */
+static GstPadProbeReturn
+clocksync_latency_answered (GstPad * pad, GstPadProbeInfo * info,
+    gpointer clocksync)
+{
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+  GstClockTime min = 0;
+  gboolean live;
+
+  if (GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
+    return GST_PAD_PROBE_OK;
+  gst_query_parse_latency (query, &live, &min, NULL);
+  if (GST_CLOCK_TIME_IS_VALID (min))
+    g_object_set (clocksync, "ts-offset", -(gint64) min, NULL);
+  return GST_PAD_PROBE_OK;
+}
+
 static void
 on_deep_element_added (GstBin * bin, GstBin * sub_bin, GstElement * element,
     WebrtcCallCall * call)
 {
   GstElementFactory *f = gst_element_get_factory (element);
 
-  if (f && g_str_equal (GST_OBJECT_NAME (f), "rtpsession"))
+  if (f && g_str_equal (GST_OBJECT_NAME (f), "rtpsession")) {
     g_object_set (element, "rtcp-min-interval", (guint64) RTCP_MIN_INTERVAL,
         NULL);
+  } else if (f && g_str_equal (GST_OBJECT_NAME (f), "clocksync")
+      && sub_bin == bin) {
+    GstPad *src = gst_element_get_static_pad (element, "src");
+
+    gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM |
+        GST_PAD_PROBE_TYPE_PULL, clocksync_latency_answered, element, NULL);
+    gst_object_unref (src);
+  }
 }
 
 /* Inside a surgery: the caller may add children */

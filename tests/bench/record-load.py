@@ -36,7 +36,7 @@ AUDIO_ENC = ("audiotestsrc num-buffers={n} samplesperbuffer=960 freq=440 ! "
              "opusenc bitrate=32000 frame-size=20 ! mux.")
 VIDEO_ENC = ("videotestsrc num-buffers={n} pattern=ball ! "
              "video/x-raw,format=I420,width=640,height=480,framerate=30/1 ! "
-             "vp8enc deadline=1 cpu-used=8 threads=2 end-usage=cbr "
+             "vp8enc deadline=1 cpu-used=8 threads=1 end-usage=cbr "
              "target-bitrate=1000000 keyframe-max-dist=30 lag-in-frames=0 ! "
              "mux.")
 

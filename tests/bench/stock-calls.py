@@ -52,15 +52,17 @@ AUDIO_SEND = (
     "opusenc bitrate=32000 frame-size=20 inband-fec=true ! "
     "rtpopuspay pt=111 ! application/x-rtp,media=audio,encoding-name=OPUS,"
     "payload=111,clock-rate=48000,encoding-params=(string)2")
-VIDEO_SEND = (
-    "videotestsrc is-live=true ! video/x-raw,format=I420,width=640,"
-    "height=480,framerate=30/1 ! videoconvert ! vp8enc deadline=1 "
-    "cpu-used=8 threads=2 end-usage=cbr target-bitrate=1000000 "
+VIDEO_SOURCE = ("videotestsrc is-live=true ! video/x-raw,format=I420,"
+                "width=640,height=480,framerate=30/1")
+VIDEO_ENCODE = (
+    "videoconvert ! vp8enc deadline=1 "
+    "cpu-used=8 threads=1 end-usage=cbr target-bitrate=1000000 "
     "keyframe-max-dist=60 lag-in-frames=0 error-resilient=partitions ! "
     "rtpvp8pay pt=96 picture-id-mode=15-bit mtu=1200 ! application/x-rtp,"
     "media=video,encoding-name=VP8,payload=96,clock-rate=90000,"
     "rtcp-fb-nack=(boolean)true,rtcp-fb-nack-pli=(boolean)true,"
     "rtcp-fb-ccm-fir=(boolean)true")
+VIDEO_SEND = f"{VIDEO_SOURCE} ! {VIDEO_ENCODE}"
 RECEIVE = {
     "OPUS": "rtpopusdepay ! opusdec plc=true",
     "VP8": "rtpvp8depay request-keyframe=true wait-for-keyframe=true ! "
@@ -118,13 +120,17 @@ def wait(done, seconds, tick=20):
 class Peer:
     """One side of one call: a pipeline of a webrtcbin and its senders.
     send(msg) is called on any thread; receive(msg) on the main one. The
-    times of EVENTS (monotonic, from any thread) go to self.t."""
+    times of EVENTS (monotonic, from any thread) go to self.t. A subclass
+    may send other chains (SENDS) and end its outputs otherwise (output())"""
+
+    SENDS = None  # the chains into webrtcbin: AUDIO_SEND [VIDEO_SEND]
 
     def __init__(self, args, send):
         self.send, self.t0, self.t = send, time.monotonic(), {}
         self.errors, self.probes, self.outputs = [], [], []
         self.closing, self.candidates = False, 0
-        chains = [AUDIO_SEND] + ([VIDEO_SEND] if args.video else [])
+        chains = self.SENDS or \
+            [AUDIO_SEND] + ([VIDEO_SEND] if args.video else [])
         self.pipeline = Gst.parse_launch(
             "webrtcbin name=w bundle-policy=max-bundle "
             f"latency={args.latency} " + " ".join(f"{c} ! w." for c in chains))
@@ -178,14 +184,18 @@ class Peer:
         if name not in RECEIVE:
             self.errors.append(f"unexpected stream {caps.to_string()}")
             return
-        out = Gst.parse_bin_from_description(
-            RECEIVE[name] + " ! fakesink name=sink async=false", True)
+        out = self.output(name)
         self.outputs.append(out)
         self.pipeline.add(out)
         out.sync_state_with_parent()
         self.first(pad, "first")
         self.first(out.get_by_name("sink").get_static_pad("sink"), "decoded")
         pad.link(out.get_static_pad("sink"))
+
+    def output(self, name):
+        """A bin decoding @name (a RECEIVE key) into a fakesink named sink"""
+        return Gst.parse_bin_from_description(
+            RECEIVE[name] + " ! fakesink name=sink async=false", True)
 
     def first(self, pad, event):
         """Notes when the first buffer passes pad, then goes (no Python
