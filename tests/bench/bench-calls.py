@@ -4,6 +4,7 @@ prints what each call cost: setup time, and the process's threads, file
 descriptors and resident memory once the call is over.
 
     bench-calls.py --server URL --token alice --number bob [--calls 10]
+    bench-calls.py --server URL --token-file FILE --number bob ...
 
 A benchmark, not a test: it measures and prints. The far end must answer
 (e.g. pipelines/record-calls.py). scripts/bench.sh runs it in a network
@@ -155,7 +156,9 @@ class Bench:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", required=True)
-    parser.add_argument("--token", required=True)
+    who = parser.add_mutually_exclusive_group(required=True)
+    who.add_argument("--token", help="the token itself (test servers)")
+    who.add_argument("--token-file", help="a file holding it")
     parser.add_argument("--number", required=True)
     parser.add_argument("--calls", type=int, default=10)
     parser.add_argument("--talk", type=float, default=2,
@@ -167,10 +170,12 @@ def main():
                         help="print a row every N calls")
     args = parser.parse_args()
 
+    Gst.init(None)
+    if args.token_file:
+        sys.exit(Bench(args, args.token_file).run())
     token_file = f"/tmp/bench-{os.getpid()}.token"
     with open(token_file, "w") as f:
         f.write(args.token)
-    Gst.init(None)
     try:
         sys.exit(Bench(args, token_file).run())
     finally:

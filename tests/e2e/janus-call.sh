@@ -77,6 +77,13 @@
 #                                makes the bin hang up itself; the
 #                                consultation call is hung up: baresip ends
 #                                it, 200
+#   sip-calls-back-to-back       alice calls bob (baresip) three times in
+#                                a row from one bin, each dialled as the
+#                                last ended (tests/bench/bench-calls.py
+#                                --gap 0): Janus closes a call's
+#                                PeerConnection a little after its end, and
+#                                the server holds the next call on the line
+#                                until then; all three connect, end 200
 #   sip-sipp-transfers-we-call   sipp ("erin") calls alice and transfers
 #                                her attended to the sipp UAS (?Replaces=);
 #                                the bin takes it
@@ -202,7 +209,7 @@ sip-callee-rings-we-cancel
 sip-baresip-holds sip-baresip-transfers sip-wtsp-reconnect
 sip-dtmf-from-baresip sip-dtmf-to-baresip sip-dtmf-g711 sip-we-hold
 sip-we-transfer sip-we-transfer-busy sip-we-transfer-attended
-sip-incoming-adds-video
+sip-incoming-adds-video sip-calls-back-to-back
 sip-sipp-transfers-attended sip-sipp-transfers-we-call
 sip-callee-ignores-cancel"
 # shellcheck disable=SC2048,SC2116 # one word per case
@@ -604,7 +611,7 @@ result_of() {
 # Why case $1 cannot run here, or nothing
 case_needs() {
   case $1 in
-    sip-call-hangup-by-us|sip-call-hangup-by-baresip) ;;
+    sip-call-hangup-by-us|sip-call-hangup-by-baresip|sip-calls-back-to-back) ;;
     sip-register|sip-register-wrong-secret|sip-incoming-from-baresip)
       echo "$NO_KAMAILIO" ;;
     *) echo "${NO_KAMAILIO:-$NO_SIPP}" ;;
@@ -1041,6 +1048,29 @@ case_we_transfer_attended() {
   end_case webrtccall="$dir/ours.out" sipp="$dir/sipp.out"
 }
 
+# alice calls bob three times in a row, each call dialled as the last one
+# ended: each must connect (none taken by Janus for a renegotiation of
+# the last call's PeerConnection) and end 200, and baresip answer each
+case_calls_back_to_back() {
+  begin_case "$1" || return 0
+  answers=$(grep -c 'answering call' "$LOGS/baresip.log")
+  alice_sessions=$((alice_sessions + 1))
+  $PYTHON "$HERE/../bench/bench-calls.py" --server "$url" \
+    --token-file "$TOKEN_FILE" --number bob --calls 3 --talk 1 --gap 0 \
+    --timeout 40 >"$dir/ours.out" 2>"$dir/ours.err" &
+  caller_pid=$!
+  ours_wait 60
+  [ $ok = 1 ] || why "not every call connected and ended 200" \
+    "(see $dir/ours.out)"
+  got=$(($(grep -c 'answering call' "$LOGS/baresip.log") - answers))
+  [ "$got" -ge 3 ] || why "baresip answered $got calls, not 3"
+  held=$(grep -c 'waits for Janus to close' "$LOGS/server.err")
+  echo "result: $(grep -m 1 '^bench: ' "$dir/ours.out" | cut -c1-120);" \
+    "$got answered by baresip; the server held a call $held times so far" \
+    >"$dir/calls.out"
+  end_case webrtccall="$dir/calls.out"
+}
+
 # sipp ("erin", the UAC) calls alice and transfers her blind to the sipp
 # UAS (sip:sipp@IP:PROXY_PORT, through kamailio); the bin takes the
 # transfer (accept-transfers=true): the call ends "transferred", the bin
@@ -1187,6 +1217,7 @@ for c in $cases; do
     sip-we-transfer)            case_we_transfer "$c" 200 ;;
     sip-we-transfer-busy)       case_we_transfer "$c" 486 "Busy Here" ;;
     sip-we-transfer-attended)   case_we_transfer_attended "$c" ;;
+    sip-calls-back-to-back)     case_calls_back_to_back "$c" ;;
     sip-dtmf-from-baresip)      case_dtmf "$c" --far-end-dtmf 1234 ;;
     sip-dtmf-to-baresip)        case_dtmf "$c" --send-dtmf 5678# ;;
     sip-dtmf-g711)              case_dtmf "$c" --audio-codecs PCMU \

@@ -23,6 +23,13 @@
  *   plugin takes without an event. Plugin events become WTSP events on
  *   the line, logged in the line's call_logs. docs/protocol-mapping.md has
  *   the table.
+ * - A handle holds one PeerConnection at a time, and the plugin closes a
+ *   call's asynchronously, a little after the call's end (its core
+ *   "hangup"), or, seen after a transfer its target refused, not at all:
+ *   an outgoing_call on the line meanwhile asks the core to hang it up
+ *   and waits for that, JANUS_MEDIA_CLOSE_MS at most, as the plugin
+ *   would take its offer for a renegotiation of the old PeerConnection
+ *   (an ICE restart) and fail the new call.
  * - Janus lost: every call ends (503), every session says "registering"
  *   and registers again once Janus is back; a Janus that cannot be
  *   reached at start is an error.
@@ -41,6 +48,7 @@
 #define JANUS_SIP_PLUGIN "janus.plugin.sip"
 #define JANUS_KEEPALIVE_MS 25000
 #define JANUS_SILENT_ACK_MS 2000
+#define JANUS_MEDIA_CLOSE_MS 2000
 #define JANUS_RECONNECT_MS 1000
 #define JANUS_CONNECT_TIMEOUT_S 5
 
@@ -93,6 +101,12 @@ struct _JanusLine
   guint index;
   gint64 handle;                /* 0 until attached */
   gboolean registered;
+  /* Janus holds a PeerConnection on the handle: from the first SDP of a
+   * call until its core "hangup", which comes a little after the call's
+   * end (the plugin closes it asynchronously) */
+  gboolean media;
+  WtspMessage *deferred;        /* an outgoing_call waiting for that */
+  guint deferred_id;            /* its bound */
 };
 
 /* A WTSP request waiting for the plugin's answer to it */
@@ -109,6 +123,7 @@ typedef struct
 
 static void janus_send (Janus * janus, JsonObject * msg, JanusReplyFunc func,
     gpointer data, GDestroyNotify destroy);
+static void line_drop_deferred (JanusLine * line);
 static void session_open (JanusSession * js);
 static void janus_connect (Janus * janus);
 
@@ -263,6 +278,9 @@ line_send (JanusLine * line, JsonObject * body, JsonObject * jsep,
     JanusReplyFunc func, gpointer data, GDestroyNotify destroy)
 {
   JsonObject *msg = janus_msg_new ("message", line->js->id, line->handle);
+
+  if (jsep)
+    line->media = TRUE;
 
   json_object_set_object_member (msg, "body", body);
   if (jsep)
@@ -544,6 +562,8 @@ session_forget (JanusSession * js)
       g_hash_table_remove (janus->handles, &js->lines[i].handle);
     js->lines[i].handle = 0;
     js->lines[i].registered = FALSE;
+    js->lines[i].media = FALSE;
+    line_drop_deferred (&js->lines[i]);
   }
   if (js->id)
     g_hash_table_remove (janus->sessions, &js->id);
@@ -765,6 +785,51 @@ request_line (Client * client, WtspMessage * req)
   return line;
 }
 
+static void handle_outgoing_call (Client * client, WtspMessage * req,
+    JanusLine * line);
+
+static void
+line_drop_deferred (JanusLine * line)
+{
+  if (line->deferred_id)
+    g_source_remove (line->deferred_id);
+  line->deferred_id = 0;
+  g_clear_pointer (&line->deferred, wtsp_message_unref);
+}
+
+/* The PeerConnection of @line's last call is gone (or given up on): the
+ * call waiting for it goes on, if its client is still there */
+static void
+line_media_closed (JanusLine * line)
+{
+  Session *session = line->js->session;
+  WtspMessage *req = line->deferred ? wtsp_message_ref (line->deferred) : NULL;
+
+  line->media = FALSE;
+  if (req == NULL)
+    return;
+  if (session->client)
+    handle_outgoing_call (session->client, req, line);
+  else
+    server_log (session->server, "[%s] call %s dropped: its client went "
+        "away while it waited", session->number, req->call_id);
+  line_drop_deferred (line);
+  wtsp_message_unref (req);
+}
+
+static gboolean
+on_media_close_timeout (gpointer data)
+{
+  JanusLine *line = data;
+
+  line->deferred_id = 0;
+  server_log (line->js->session->server, "[%s] line %d: Janus did not close "
+      "the last call's PeerConnection within %d ms: calling anyway",
+      line->js->session->number, line->index, JANUS_MEDIA_CLOSE_MS);
+  line_media_closed (line);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 handle_outgoing_call (Client * client, WtspMessage * req, JanusLine * line)
 {
@@ -778,8 +843,24 @@ handle_outgoing_call (Client * client, WtspMessage * req, JanusLine * line)
   gchar *uri;
   Leg *leg;
 
-  if (session->lines[req->line]) {
+  if (session->lines[req->line] || (line->deferred && line->deferred != req)) {
     client_respond_error (client, req, NULL, 405, "line busy");
+    return;
+  }
+  if (line->media && line->deferred == NULL) {
+    /* the plugin would take the offer for a renegotiation of the last
+     * call's PeerConnection (an ICE restart), and fail the call */
+    server_log (session->server, "[%s] call %s on line %d waits for Janus "
+        "to close the last call's PeerConnection", session->number,
+        req->call_id, req->line);
+    line->deferred = wtsp_message_ref (req);
+    line->deferred_id = g_timeout_add (JANUS_MEDIA_CLOSE_MS,
+        on_media_close_timeout, line);
+    /* the plugin closes it by itself a moment after the call's end, or
+     * not at all (seen after a transfer its target refused): the core's
+     * hangup closes it, and says so with the same "hangup" event */
+    janus_send (line->js->janus, janus_msg_new ("hangup", line->js->id,
+            line->handle), NULL, NULL, NULL);
     return;
   }
   if (!wtsp_message_get_jsep (req, &type, NULL) || g_strcmp0 (type, "offer")) {
@@ -947,6 +1028,8 @@ handle_plugin_event (JanusLine * line, JsonObject * reply,
   JsonObject *out;
   guint i;
 
+  if (json_object_has_member (reply, "jsep"))
+    line->media = TRUE;         /* the plugin's offer or answer */
   if (g_str_equal (event, "registering")) {
     return;
   } else if (g_str_equal (event, "registered")) {
@@ -1142,6 +1225,8 @@ handle_core_event (JanusLine * line, const gchar * type, JsonObject * msg)
     session_send_object (session, out);
     json_object_unref (out);
   }
+  if (g_str_equal (type, "hangup"))
+    line_media_closed (line);
 }
 
 static void
