@@ -248,16 +248,8 @@ def measure_stock(args, glass):
                 glass.watch_sink(out.get_by_name("sink"))
             return out
 
-    side = {}
-
-    def deliver(msg, to):
-        if to not in side:
-            side[to] = Far(args, lambda m: GLib.idle_add(
-                deliver, m, "caller"))
-        side[to].receive(msg)
-        return False
-    side["caller"] = caller = Camera(args, lambda m: GLib.idle_add(
-        deliver, m, "callee"))
+    side = stock.in_process_call(args, Camera, Far)
+    caller = side["offerer"]
     glass.watch_camera(caller.pipeline.get_by_name("camera"))
     caller.dial()
     if not run_loop(lambda: "rendered" in glass.colour or caller.errors, 20):

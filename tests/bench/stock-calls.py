@@ -334,19 +334,29 @@ class Channel:
         return bool(data)
 
 
+def in_process_call(args, offerer=None, answerer=None):
+    """A call in this process: an offerer (a Peer class) and, once its
+    offer comes, an answerer, their messages passed on the main loop.
+    Returns: {"offerer": peer, "answerer": peer once it exists}"""
+    offerer, answerer = offerer or Peer, answerer or Peer
+    side = {}
+
+    def deliver(msg, to):
+        if to not in side:
+            side[to] = answerer(args, lambda m: GLib.idle_add(
+                deliver, m, "offerer"))
+        side[to].receive(msg)
+        return False
+    side["offerer"] = offerer(args, lambda m: GLib.idle_add(
+        deliver, m, "answerer"))
+    return side
+
+
 def run_setup(args):
     setups = []
     for i in range(1, args.calls + 1):
-        side = {}
-
-        def deliver(msg, to):
-            if to not in side:
-                side[to] = Peer(args, lambda m: GLib.idle_add(
-                    deliver, m, "offerer"))
-            side[to].receive(msg)
-            return False
-        side["offerer"] = offerer = Peer(args, lambda m: GLib.idle_add(
-            deliver, m, "answerer"))
+        side = in_process_call(args)
+        offerer = side["offerer"]
         offerer.dial()
         wait(lambda: offerer.over() or (
             "answerer" in side and side["answerer"].errors), args.timeout)

@@ -860,10 +860,10 @@ main (int argc, char **argv)
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     goto usage_error;
 
-  if (port < 0 || port > 65535 || lines < 1 || lines > 64 || keepalive < 1
+  if (port < 0 || port > 65535 || lines < 1 || lines > 1024 || keepalive < 1
       || session_timeout < 0 || early_media_delay < 0) {
     g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "--port must be 0-65535, --lines 1-64, --keepalive-interval > 0, "
+        "--port must be 0-65535, --lines 1-1024, --keepalive-interval > 0, "
         "--session-timeout >= 0, --early-media-delay >= 0");
     goto usage_error;
   }
