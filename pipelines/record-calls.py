@@ -11,7 +11,8 @@ call ends; the file is then finished and its branch removed, and the bin
 waits for the next call. Ctrl-C finishes the calls in progress first.
 
 Calls are taken as they come, as many at once as the account has lines:
-the recorder starts with one bin (claim-timeout=5000); a call that finds
+the recorder starts with one bin (claim-timeout, --claim-timeout MS,
+default 5000); a call that finds
 every bin busy is posted as webrtccall-unclaimed and waits, and the
 recorder adds a bin with take-call set to it. A bin whose call ended
 takes the next one.
@@ -55,7 +56,7 @@ class Recorder:
         call.set_property("token-file", self.token_file)
         call.set_property("auto-answer", True)
         call.set_property("encoded-output", True)
-        call.set_property("claim-timeout", 5000)
+        call.set_property("claim-timeout", self.args.claim_timeout)
         if take_call:
             call.set_property("take-call", take_call)
         call.connect("pad-added", self.on_pad_added)
@@ -126,7 +127,13 @@ class Recorder:
         if branch is None:
             return False
         for element in branch["queues"] + [branch["mux"], branch["sink"]]:
-            element.set_state(Gst.State.NULL)
+            # locked first: the pipeline's own state changes meanwhile
+            # (a new bin's, a new branch's) leave it alone
+            element.set_locked_state(True)
+            if element.set_state(Gst.State.NULL) == \
+                    Gst.StateChangeReturn.FAILURE:
+                print(f"warning: {element.get_name()} of {branch['path']} "
+                      "did not stop", file=sys.stderr)
             self.pipeline.remove(element)
         self.recorded += 1
         print(f"finished {branch['path']} "
@@ -197,6 +204,10 @@ def main():
     parser.add_argument("--dir", default="recordings")
     parser.add_argument("--calls", type=int, default=0,
                         help="stop after this many calls (0: never)")
+    parser.add_argument("--claim-timeout", type=int, default=5000,
+                        metavar="MS", help="how long a call that finds "
+                        "every bin busy waits for a new one (default 5000; "
+                        "a burst of many calls at once needs more)")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
 

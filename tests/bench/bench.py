@@ -148,7 +148,9 @@ class Bench:
         cmd = [PY, f"{TOP}/pipelines/record-calls.py", "--server", url,
                "--dir", rec_dir]
         if calls:
-            cmd += ["--calls", str(calls)]
+            # a burst of M calls: the last waits for the M-1 before it
+            cmd += ["--calls", str(calls), "--claim-timeout",
+                    str(max(5000, calls * 300))]
         self.env["WTSP_TOKEN_FILE"] = env_token
         p = self.spawn(cmd, out)
         del self.env["WTSP_TOKEN_FILE"]
@@ -284,15 +286,17 @@ class Bench:
         # the recorder's CPU while every call is up
         t0 = c0 = None
         deadline = time.monotonic() + 150
-        cpu = None
+        cpu = gen = None
         while load.poll() is None and time.monotonic() < deadline:
             with open(out) as f:
                 up = f.read().count("connected in")
             if t0 is None and up >= m:
                 time.sleep(1)
                 t0, c0 = time.monotonic(), cpu_seconds(rec.pid)
+                g0 = cpu_seconds(load.pid)
             elif t0 is not None and time.monotonic() - t0 >= seconds - 2:
                 cpu = (cpu_seconds(rec.pid) - c0) / (time.monotonic() - t0)
+                gen = (cpu_seconds(load.pid) - g0) / (time.monotonic() - t0)
                 break
             time.sleep(0.1)
         try:
@@ -302,7 +306,7 @@ class Bench:
         self.stop(load)
         # the recorder ends once it finished M files
         try:
-            rec.wait(20)
+            rec.wait(max(20, m))  # M files to finish, under load
         except subprocess.TimeoutExpired:
             pass
         self.stop(rec)
@@ -325,7 +329,8 @@ class Bench:
         log(f"record {m} {'audio+video' if video else 'audio'}: "
             f"{connected} connected, {playable}/{len(files)} files play, "
             f"recorder CPU {cpu * 100 if cpu else 0:.1f} % "
-            f"({cpu * 100 / m if cpu else 0:.2f} % per call)")
+            f"({cpu * 100 / m if cpu else 0:.2f} % per call); the load "
+            f"generator {gen * 100 / m if gen else 0:.2f} % per call")
         return held, cpu, connected, playable
 
     def record(self):
@@ -382,9 +387,10 @@ class Bench:
             self.stop(rec)
             self.stop(srv)
         f = fields(text, "ours-setup:")
-        m = re.search(r"^bench: from call 2 to call \d+: threads (\d+) -> "
+        # bench-calls.py: "bench: N calls, ...; from call 2 to call N: ..."
+        m = re.search(r"from call 2 to call \d+: threads (\d+) -> "
                       r"(\d+), fds (\d+) -> (\d+), RSS ([\d.]+) -> "
-                      r"([\d.]+) MiB", text, re.M)
+                      r"([\d.]+) MiB", text)
         self.row(f"{calls} sequential calls: RSS, threads, fds from call 2 "
                  "to the last", f"RSS {m.group(5)} → {m.group(6)} MiB "
                  f"({f['rss_kib_per_call']:.1f} KiB per call in the second "

@@ -101,6 +101,12 @@ class Side:
         if msg.type == Gst.MessageType.ERROR:
             sys.exit(f"concurrent-calls: {msg.src.get_name()}: "
                      f"{msg.parse_error()[0].message}")
+        if msg.type == Gst.MessageType.WARNING:
+            # stderr: the answerer's stdout answers the caller
+            print(f"warning {msg.src.get_name()}: "
+                  f"{msg.parse_warning()[0].message}", file=sys.stderr,
+                  flush=True)
+            return
         if msg.type != Gst.MessageType.ELEMENT or msg.src not in self.index:
             return
         s = msg.get_structure()
