@@ -200,16 +200,18 @@ SERVER=${SIGNALING_SERVER:-$ROOT/build/tests/server/signaling-server}
 # Debian's python3 with gi (a pyenv python3 on PATH may lack it)
 PYTHON=/usr/bin/python3
 CALLER="$HERE/janus-call.py"
-# sip-register first: it must see a fresh session register
+# sip-register first: it must see a fresh session register. An outgoing
+# call right after sip-incoming-adds-video may get no media (Janus 1.1.2:
+# docs/gateway.md, known limits): an incoming case follows it
 ALL_CASES="sip-register sip-register-wrong-secret sip-call-hangup-by-us
-sip-call-hangup-by-baresip sip-incoming-from-baresip sip-incoming-without-sdp
+sip-call-hangup-by-baresip sip-calls-back-to-back sip-incoming-from-baresip sip-incoming-without-sdp
 sip-incoming-g711 sip-callee-busy sip-callee-not-found sip-callee-declines
 sip-callee-unavailable sip-callee-timeout sip-callee-early-media
 sip-callee-rings-we-cancel
 sip-baresip-holds sip-baresip-transfers sip-wtsp-reconnect
 sip-dtmf-from-baresip sip-dtmf-to-baresip sip-dtmf-g711 sip-we-hold
 sip-we-transfer sip-we-transfer-busy sip-we-transfer-attended
-sip-incoming-adds-video sip-calls-back-to-back
+sip-incoming-adds-video
 sip-sipp-transfers-attended sip-sipp-transfers-we-call
 sip-callee-ignores-cancel"
 # shellcheck disable=SC2048,SC2116 # one word per case
