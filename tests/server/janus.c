@@ -563,6 +563,9 @@ session_forget (JanusSession * js)
     js->lines[i].handle = 0;
     js->lines[i].registered = FALSE;
     js->lines[i].media = FALSE;
+    if (js->lines[i].deferred && js->session->client)
+      client_respond_error (js->session->client, js->lines[i].deferred, NULL,
+          450, "the SIP gateway (Janus) went away");
     line_drop_deferred (&js->lines[i]);
   }
   if (js->id)
@@ -989,6 +992,18 @@ janus_handle_request (Client * client, WtspMessage * req)
   line = request_line (client, req);
   if (line == NULL)
     return TRUE;
+  if (line->deferred && g_str_equal (req->type, "hangup")
+      && g_strcmp0 (req->call_id, line->deferred->call_id) == 0) {
+    /* a call still waiting for the last one's PeerConnection: it never
+     * reached Janus */
+    server_log (client->server, "[%s] call %s hung up while it waited",
+        client->session->number, req->call_id);
+    client_respond_error (client, line->deferred, NULL, 487,
+        "Request Terminated");
+    line_drop_deferred (line);
+    client_respond_ack (client, req, NULL);
+    return TRUE;
+  }
   if (outgoing)
     handle_outgoing_call (client, req, line);
   else if (trickle)
