@@ -6,7 +6,7 @@
 # figures, and fails only if something could not be measured.
 #   ./scripts/bench.sh [SECTION...] [--rounds N] [--concurrency 1,10,40]
 # Sections: setup first concurrency record glass memory (default: all,
-# ~40 min on 2 cores; memory alone is ~15 min). ./scripts/bench.sh --help
+# ~45 min on 2 cores; memory alone is ~15 min). ./scripts/bench.sh --help
 # lists the options.
 set -euo pipefail
 cd "$(dirname "$0")/.."
