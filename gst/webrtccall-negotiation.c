@@ -214,17 +214,21 @@ connect_webrtc (WebrtcCallCall * call, const gchar * name, GCallback cb)
  * Streaming or application thread (the query's): one property. */
 static GstPadProbeReturn
 clocksync_latency_answered (GstPad * pad, GstPadProbeInfo * info,
-    gpointer clocksync)
+    gpointer unused)
 {
   GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
   GstClockTime min = 0;
+  GstElement *clocksync;
   gboolean live;
 
   if (GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
     return GST_PAD_PROBE_OK;
   gst_query_parse_latency (query, &live, &min, NULL);
-  if (GST_CLOCK_TIME_IS_VALID (min))
+  clocksync = gst_pad_get_parent_element (pad);
+  if (clocksync && GST_CLOCK_TIME_IS_VALID (min))
     g_object_set (clocksync, "ts-offset", -(gint64) min, NULL);
+  if (clocksync)
+    gst_object_unref (clocksync);
   return GST_PAD_PROBE_OK;
 }
 
@@ -242,7 +246,7 @@ on_deep_element_added (GstBin * bin, GstBin * sub_bin, GstElement * element,
     GstPad *src = gst_element_get_static_pad (element, "src");
 
     gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM |
-        GST_PAD_PROBE_TYPE_PULL, clocksync_latency_answered, element, NULL);
+        GST_PAD_PROBE_TYPE_PULL, clocksync_latency_answered, NULL, NULL);
     gst_object_unref (src);
   }
 }
