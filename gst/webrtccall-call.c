@@ -345,7 +345,10 @@ webrtc_call_call_connection_state (WebrtcCallCall * call,
 {
   GST_INFO_OBJECT (call, "peer connection %d", state);
   if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
-    call->ice_connected = TRUE;
+    if (!call->ice_connected) {
+      call->ice_connected = TRUE;
+      webrtc_call_media_update_sending (call);
+    }
     if ((call->media_flowing || !webrtc_call_negotiation_remote_sends (call))
         && webrtc_call_call_get_state (call) == GST_WEBRTC_CALL_STATE_ACCEPTED)
       post_connected (call);
@@ -623,7 +626,7 @@ teardown_async (GstElement * webrtc, gpointer user_data)
    * is up), and only webrtcbin going to NULL lets that thread return */
   gst_element_set_state (webrtc, GST_STATE_NULL);
   for (l = t->senders; l; l = l->next)
-    gst_element_set_state (l->data, GST_STATE_NULL);
+    webrtc_call_media_stop_sender (l->data);
   g_list_free_full (t->senders, gst_object_unref);
   GST_DEBUG_OBJECT (t->call, "%s down", GST_OBJECT_NAME (webrtc));
 
@@ -657,7 +660,7 @@ webrtc_call_call_finish_teardown (WebrtcCallCall * call)
 
   if (webrtc == NULL) {
     for (l = senders; l; l = l->next)
-      gst_element_set_state (l->data, GST_STATE_NULL);
+      webrtc_call_media_stop_sender (l->data);
     g_list_free_full (senders, gst_object_unref);
     return;
   }

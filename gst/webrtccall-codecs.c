@@ -463,15 +463,21 @@ make_bin (const gchar * desc, const gchar * what, GError ** error)
   return bin;
 }
 
-/* The telephone-event caps rtpdtmfmux forwards, with the rate of the
- * negotiated rtpmap (@user_data) instead of the audio's: events only */
+/* The telephone-event caps rtpdtmfmux forwards (it passes on the caps its
+ * last input got): webrtcbin and its RTP session keep the codec's once
+ * they have them (the session times its sender reports in their clock
+ * rate). Before, they get the rate of the negotiated rtpmap
+ * (@user_data), not the audio's: webrtcbin takes only what was
+ * negotiated. */
 static GstPadProbeReturn
 dtmf_caps_as_negotiated (GstPad * pad, GstPadProbeInfo * info,
     gpointer user_data)
 {
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
   GstCaps *caps;
+  GstPad *peer;
   const gchar *name;
+  gboolean have_caps;
 
   if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
     return GST_PAD_PROBE_OK;
@@ -480,6 +486,11 @@ dtmf_caps_as_negotiated (GstPad * pad, GstPadProbeInfo * info,
       "encoding-name");
   if (name == NULL || g_ascii_strcasecmp (name, "TELEPHONE-EVENT") != 0)
     return GST_PAD_PROBE_OK;
+  peer = gst_pad_get_peer (pad);
+  have_caps = peer && gst_pad_has_current_caps (peer);
+  gst_clear_object (&peer);
+  if (have_caps)
+    return GST_PAD_PROBE_DROP;
   caps = gst_caps_copy (caps);
   gst_caps_set_simple (caps, "clock-rate", G_TYPE_INT,
       GPOINTER_TO_INT (user_data), NULL);
@@ -498,7 +509,8 @@ dtmf_caps_as_negotiated (GstPad * pad, GstPadProbeInfo * info,
  *     input is made two channels, so that the payloader says so too
  * @dtmf_pt: the negotiated telephone-event payload type, or -1: the RTP
  *     goes through an rtpdtmfmux whose priority pad an rtpdtmfsrc named
- *     "dtmfsrc" feeds (RFC 4733 events in the same stream)
+ *     "dtmfsrc" feeds (RFC 4733 events in the same stream); it stays in
+ *     NULL, its state locked, until tones play (webrtccall-dtmf.c)
  * @dtmf_rate: the clock rate of @dtmf_pt's rtpmap: rtpdtmfmux muxes one
  *     clock rate, so the events are timed in the codec's, and when the
  *     rtpmap says another (8000 with Opus) their caps say that one to
@@ -518,6 +530,7 @@ webrtc_call_codec_make_sender (const WebrtcCallCodec * codec, gint pt,
 {
   const gchar *name = NULL;
   const gchar *encoder = first_available (codec->encoders);
+  const gchar *queue;
   gchar *encoded_name, *desc, *what;
   GstElement *bin;
 
@@ -526,12 +539,14 @@ webrtc_call_codec_make_sender (const WebrtcCallCodec * codec, gint pt,
   encoded_name = g_strndup (codec->encoded_caps, strcspn (codec->encoded_caps,
           ","));
 
-  /* A queue that drops rather than lets a slow encoder delay capture */
-#define QUEUE "queue max-size-buffers=3 max-size-bytes=0 max-size-time=0 " \
-  "leaky=downstream"
+  /* Video: a queue that drops rather than lets the encoder (milliseconds
+   * a frame) delay capture. Audio encodes in the application's thread:
+   * Opus takes ~0.2 ms a packet, and a thread per call is not worth it */
+  queue = g_str_equal (codec->media, "video") ? "queue max-size-buffers=3 "
+      "max-size-bytes=0 max-size-time=0 leaky=downstream ! " : "";
 
   if (name && g_str_equal (name, encoded_name)) {
-    desc = g_strdup_printf (QUEUE " ! %s%s%s pt=%d ssrc=%u",
+    desc = g_strdup_printf ("%s%s%s%s pt=%d ssrc=%u", queue,
         codec->parser ? codec->parser : "", codec->parser ? " ! " : "",
         codec->payloader, pt, ssrc);
   } else if (name == NULL || g_str_has_suffix (name, "/x-raw")
@@ -541,7 +556,7 @@ webrtc_call_codec_make_sender (const WebrtcCallCodec * codec, gint pt,
     stereo = stereo && g_str_equal (codec->name, "OPUS");
     /* "mute": black or silence while video-muted / audio-muted
      * (passthrough otherwise) */
-    desc = g_strdup_printf (QUEUE " ! %s%s%s ! %s ! %s ! %s pt=%d ssrc=%u",
+    desc = g_strdup_printf ("%s%s%s%s ! %s ! %s ! %s pt=%d ssrc=%u", queue,
         jpeg ? "jpegdec ! " : "", codec->pre_encoder,
         stereo ? ",channels=2" : "", g_str_equal (codec->media, "video") ?
         "videobalance name=mute" : "volume name=mute", encoder,
@@ -553,7 +568,6 @@ webrtc_call_codec_make_sender (const WebrtcCallCodec * codec, gint pt,
     g_free (encoded_name);
     return NULL;
   }
-#undef QUEUE
 
   if (dtmf_pt >= 0) {
     gchar *plain = desc;
@@ -570,13 +584,18 @@ webrtc_call_codec_make_sender (const WebrtcCallCodec * codec, gint pt,
 
   what = g_strdup_printf ("%s sender", codec->name);
   bin = make_bin (desc, what, error);
-  if (bin && dtmf_pt >= 0 && dtmf_rate > 0 && dtmf_rate != codec->clock_rate) {
+  if (bin && dtmf_pt >= 0) {
     GstElement *mux = gst_bin_get_by_name (GST_BIN (bin), "dtmfmux");
+    GstElement *dtmfsrc = gst_bin_get_by_name (GST_BIN (bin), "dtmfsrc");
     GstPad *src = gst_element_get_static_pad (mux, "src");
 
     gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-        dtmf_caps_as_negotiated, GINT_TO_POINTER (dtmf_rate), NULL);
+        dtmf_caps_as_negotiated, GINT_TO_POINTER (dtmf_rate > 0 ? dtmf_rate :
+            codec->clock_rate), NULL);
+    /* its thread runs only while tones play (webrtccall-dtmf.c) */
+    gst_element_set_locked_state (dtmfsrc, TRUE);
     gst_object_unref (src);
+    gst_object_unref (dtmfsrc);
     gst_object_unref (mux);
   }
   g_free (what);

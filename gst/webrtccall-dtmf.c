@@ -4,6 +4,11 @@
  * ends in an rtpdtmfmux whose priority pad an rtpdtmfsrc feeds
  * (webrtccall-codecs.c); send-dtmf queues tones on the call, and the task
  * thread starts and stops one event at a time on timers of the task queue.
+ * The rtpdtmfsrc, a live source with a thread of its own, runs only while
+ * tones play: its state is locked in NULL, the first tone starts it, and
+ * DTMF_IDLE_MS after the last it goes back to NULL. The sender's teardown
+ * (any thread) releases it first, webrtc_call_dtmf_release(); a mark
+ * under source_lock keeps the task thread from starting it again.
  *
  * Receiving: webrtcbin gives the far end's telephone-events their own src
  * pad (rtpbin demuxes by payload type); a probe there reads each event and
@@ -53,6 +58,150 @@ webrtc_call_dtmf_check (const gchar * tones)
   return NULL;
 }
 
+/* After the last tone's end packets went: rtpdtmfsrc plays each event
+ * at least 250 ms, so tones given faster wait in its queue, and it stops
+ * only once it has sent every one */
+#define DTMF_IDLE_MS 500
+/* ... checked again this often, this many times at most */
+#define DTMF_IDLE_TRIES 120
+
+typedef enum
+{
+  SOURCE_IDLE,                  /* NULL, locked */
+  SOURCE_RUNNING,               /* PLAYING, locked */
+  SOURCE_DOWN                   /* released: the sender's state is its */
+} SourceState;
+
+typedef struct
+{
+  SourceState state;            /* with source_lock */
+  gint stops;                   /* with source_lock: stop events sent */
+  gint ended;                   /* atomic: events whose end packet went */
+  gboolean have_ts;             /* its streaming thread: */
+  guint32 last_ts;              /* one event, one RTP timestamp */
+} DtmfSource;
+
+static GMutex source_lock;
+#define DTMF_SOURCE (g_quark_from_static_string ("webrtccall-dtmf-source"))
+
+/* rtpdtmfsrc's streaming thread: the first end packet of each event (it
+ * sends it three times) */
+static GstPadProbeReturn
+count_ended (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  DtmfSource *ds = user_data;
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  const guint8 *p;
+
+  if (!gst_rtp_buffer_map (GST_PAD_PROBE_INFO_BUFFER (info), GST_MAP_READ,
+          &rtp))
+    return GST_PAD_PROBE_OK;
+  p = gst_rtp_buffer_get_payload (&rtp);
+  if (gst_rtp_buffer_get_payload_len (&rtp) >= 4 && (p[1] & 0x80)
+      && (!ds->have_ts || gst_rtp_buffer_get_timestamp (&rtp) != ds->last_ts)) {
+    ds->have_ts = TRUE;
+    ds->last_ts = gst_rtp_buffer_get_timestamp (&rtp);
+    g_atomic_int_inc (&ds->ended);
+  }
+  gst_rtp_buffer_unmap (&rtp);
+  return GST_PAD_PROBE_OK;
+}
+
+/* With source_lock */
+static DtmfSource *
+source_get (GstElement * src)
+{
+  DtmfSource *ds = g_object_get_qdata (G_OBJECT (src), DTMF_SOURCE);
+  GstPad *pad;
+
+  if (ds)
+    return ds;
+  ds = g_new0 (DtmfSource, 1);
+  g_object_set_qdata_full (G_OBJECT (src), DTMF_SOURCE, ds, g_free);
+  pad = gst_element_get_static_pad (src, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_ended, ds, NULL);
+  gst_object_unref (pad);
+  return ds;
+}
+
+/* Task thread. Returns: whether @src runs */
+static gboolean
+source_start (GstElement * src)
+{
+  DtmfSource *ds;
+  SourceState state;
+  gboolean down;
+
+  g_mutex_lock (&source_lock);
+  ds = source_get (src);
+  state = ds->state;
+  if (state == SOURCE_IDLE)
+    ds->state = SOURCE_RUNNING;
+  g_mutex_unlock (&source_lock);
+  if (state != SOURCE_IDLE)
+    return state == SOURCE_RUNNING;
+
+  /* the bin gave it its clock and base time, locked or not */
+  if (gst_element_set_state (src, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE) {
+    gst_element_set_state (src, GST_STATE_NULL);
+    g_mutex_lock (&source_lock);
+    if (ds->state == SOURCE_RUNNING)
+      ds->state = SOURCE_IDLE;
+    g_mutex_unlock (&source_lock);
+    return FALSE;
+  }
+  g_mutex_lock (&source_lock);
+  down = ds->state == SOURCE_DOWN;
+  g_mutex_unlock (&source_lock);
+  /* released meanwhile: its sender may have gone down before it came up */
+  if (down)
+    gst_element_set_state (src, GST_STATE_NULL);
+  return !down;
+}
+
+/* Task thread. Returns: FALSE if @src still has events to end */
+static gboolean
+source_stop (GstElement * src)
+{
+  DtmfSource *ds;
+  gboolean stop = FALSE, busy = FALSE;
+
+  g_mutex_lock (&source_lock);
+  ds = source_get (src);
+  if (ds->state == SOURCE_RUNNING) {
+    busy = g_atomic_int_get (&ds->ended) < ds->stops;
+    stop = !busy;
+    if (stop)
+      ds->state = SOURCE_IDLE;
+  }
+  g_mutex_unlock (&source_lock);
+  if (stop)
+    gst_element_set_state (src, GST_STATE_NULL);
+  return !busy;
+}
+
+/**
+ * webrtc_call_dtmf_release:
+ * @sender: an audio sender (webrtc_call_codec_make_sender())
+ *
+ * Any thread, before @sender goes to NULL: its rtpdtmfsrc, if it has one,
+ * goes down with it and is not started again.
+ */
+void
+webrtc_call_dtmf_release (GstElement * sender)
+{
+  GstElement *src = gst_bin_get_by_name (GST_BIN (sender), "dtmfsrc");
+
+  if (src == NULL)
+    return;
+  g_mutex_lock (&source_lock);
+  source_get (src)->state = SOURCE_DOWN;
+  g_mutex_unlock (&source_lock);
+  gst_element_set_locked_state (src, FALSE);
+  gst_object_unref (src);
+}
+
 /* The rtpdtmfsrc of the call's audio sender, or NULL */
 static GstElement *
 dup_dtmf_source (WebrtcCallCall * call)
@@ -77,23 +226,71 @@ send_event (WebrtcCallCall * call, GstStructure * s)
 {
   GstElement *src = dup_dtmf_source (call);
   GstPad *pad;
-  gboolean sent;
+  gboolean sent, start = TRUE;
+  DtmfSource *ds;
 
-  if (src == NULL) {
+  if (src == NULL || !source_start (src)) {
+    gst_clear_object (&src);
     gst_structure_free (s);
     return FALSE;
   }
+  gst_structure_get_boolean (s, "start", &start);
+  g_mutex_lock (&source_lock);
+  ds = source_get (src);
+  if (!start)
+    ds->stops++;
+  g_mutex_unlock (&source_lock);
   /* as rtpdtmfsrc documents it: an upstream event into its src pad */
   pad = gst_element_get_static_pad (src, "src");
   sent = gst_pad_send_event (pad, gst_event_new_custom
       (GST_EVENT_CUSTOM_UPSTREAM, s));
   gst_object_unref (pad);
+  if (!sent && !start) {
+    g_mutex_lock (&source_lock);
+    ds->stops--;
+    g_mutex_unlock (&source_lock);
+  }
   gst_object_unref (src);
   return sent;
 }
 
 static void play_next (GstWebrtcCall * self, WebrtcCallCall * call,
     gpointer data);
+
+/* DTMF_IDLE_MS after the last tone of a burst, unless another followed,
+ * and again until rtpdtmfsrc ended every event it was given */
+static void
+go_idle (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
+{
+  GstElement *src;
+
+  if (call->dtmf_playing || GPOINTER_TO_UINT (data) != call->dtmf_bursts)
+    return;
+  src = dup_dtmf_source (call);
+  if (src == NULL)
+    return;
+  if (source_stop (src)) {
+    GST_DEBUG_OBJECT (call, "no more tones: rtpdtmfsrc stopped");
+  } else if (++call->dtmf_idle_tries < DTMF_IDLE_TRIES) {
+    webrtc_call_enqueue_later (self, call, DTMF_IDLE_MS, go_idle, data, NULL);
+  } else {
+    GST_WARNING_OBJECT (call, "rtpdtmfsrc did not end its events within "
+        "%u s: it runs until the call ends",
+        DTMF_IDLE_MS * DTMF_IDLE_TRIES / 1000);
+  }
+  gst_object_unref (src);
+}
+
+/* No more tones for now */
+static void
+burst_done (GstWebrtcCall * self, WebrtcCallCall * call)
+{
+  call->dtmf_playing = FALSE;
+  call->dtmf_bursts++;
+  call->dtmf_idle_tries = 0;
+  webrtc_call_enqueue_later (self, call, DTMF_IDLE_MS, go_idle,
+      GUINT_TO_POINTER (call->dtmf_bursts), NULL);
+}
 
 static void
 stop_tone (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
@@ -116,7 +313,7 @@ play_next (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
   guint duration;
 
   if (call->dtmf_pending == NULL || call->dtmf_pending->len == 0) {
-    call->dtmf_playing = FALSE;
+    burst_done (self, call);
     return;
   }
   key = g_ascii_toupper (call->dtmf_pending->str[0]);
@@ -137,7 +334,7 @@ play_next (GstWebrtcCall * self, WebrtcCallCall * call, gpointer data)
         ("DTMF '%c' not sent: the audio sender stopped", key),
         ("call %s", call->call_id));
     g_string_truncate (call->dtmf_pending, 0);
-    call->dtmf_playing = FALSE;
+    burst_done (self, call);
     return;
   }
   GST_DEBUG_OBJECT (call, "DTMF '%c' started", key);

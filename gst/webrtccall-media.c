@@ -1,8 +1,9 @@
 /* webrtccall: the media branches of a call
  *
  * Inputs: each request sink pad feeds a valve that drops between calls;
- * during a call the valve feeds a sender (queue, encoder, payloader) into
- * a webrtcbin sink pad. Outputs: each stream the far end sends gets a
+ * during a call the valve feeds a sender (encoder, payloader; a queue
+ * first for video) into a webrtcbin sink pad, from the moment its media
+ * connection is up. Outputs: each stream the far end sends gets a
  * receiver (depayloader, decoder) and a src pad of the bin; data nobody
  * linked is dropped at its entry, and when the call ends the outputs get
  * EOS (and pads the far end never used are added, only to get EOS), so
@@ -70,6 +71,19 @@ webrtc_call_media_input_new (GstWebrtcCall * self, GstPadTemplate * templ,
   return in;
 }
 
+/**
+ * webrtc_call_media_stop_sender:
+ * @sender: from connect_sender()
+ *
+ * Any thread: @sender to NULL, with its rtpdtmfsrc (its own state)
+ */
+void
+webrtc_call_media_stop_sender (GstElement * sender)
+{
+  webrtc_call_dtmf_release (sender);
+  gst_element_set_state (sender, GST_STATE_NULL);
+}
+
 void
 webrtc_call_media_input_free (GstWebrtcCall * self, WebrtcCallInput * in)
 {
@@ -78,7 +92,7 @@ webrtc_call_media_input_free (GstWebrtcCall * self, WebrtcCallInput * in)
     gst_bin_remove (GST_BIN (self), in->valve);
   gst_object_unref (in->valve);
   if (in->sender) {
-    gst_element_set_state (in->sender, GST_STATE_NULL);
+    webrtc_call_media_stop_sender (in->sender);
     if (GST_OBJECT_PARENT (in->sender) == GST_OBJECT (self))
       gst_bin_remove (GST_BIN (self), in->sender);
     gst_object_unref (in->sender);
@@ -283,8 +297,9 @@ connect_sender (WebrtcCallCall * call, WebrtcCallInput * in,
         && !webrtc_call_codec_set_muted (sender, TRUE))
       GST_INFO_OBJECT (call, "%s muted: encoded input is not sent",
           in->media);
-    else
+    else if (call->ice_connected)
       g_object_set (in->valve, "drop", FALSE, NULL);
+    /* else opened when the media connection is up */
   }
   gst_object_unref (valve_src);
   gst_object_unref (sender_sink);
@@ -381,7 +396,9 @@ webrtc_call_media_set_muted (GstWebrtcCall * self, const gchar * media,
 /**
  * webrtc_call_media_update_sending:
  *
- * Task thread. Our senders send only while the call allows it: not while
+ * Task thread. Our senders send only while the call allows it: not before
+ * its media connection is up (webrtcbin holds a sender's buffers until
+ * DTLS is, and an audio sender runs in the application's thread), not while
  * we hold the call (call->on_hold, from `holding` to `resuming`), nor on
  * an m-line the far end's last description made sendonly or inactive
  * (it holds us). The valve drops instead: webrtcbin 1.22 cannot change a
@@ -396,7 +413,7 @@ webrtc_call_media_update_sending (WebrtcCallCall * call)
   g_mutex_lock (&self->lock);
   for (l = self->inputs; l; l = l->next) {
     WebrtcCallInput *in = l->data;
-    gboolean send = !call->on_hold;
+    gboolean send = call->ice_connected && !call->on_hold;
     gint mline = -1;
 
     if (in->call != call || in->sender == NULL || in->transceiver == NULL)

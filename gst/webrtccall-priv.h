@@ -186,6 +186,8 @@ struct _WebrtcCallCall
   GList *senders;               /* GstElement, taken from inputs at the end */
   GString *dtmf_pending;        /* send-dtmf tones not played yet */
   gboolean dtmf_playing;
+  guint dtmf_bursts;            /* tones that went idle: a stop's check */
+  guint dtmf_idle_tries;
   gboolean on_hold;             /* we hold the call: from holding to resuming */
   GHashTable *samples;          /* webrtccall-stats.c: bytes at the last
                                  * sample, for bitrates */
@@ -280,6 +282,7 @@ WebrtcCallInput *webrtc_call_media_bind_input (WebrtcCallCall * call,
 void webrtc_call_media_connect_senders (WebrtcCallCall * call,
     GstSDPMessage * sdp);
 void webrtc_call_media_unbind_inputs (WebrtcCallCall * call);
+void webrtc_call_media_stop_sender (GstElement * sender);
 void webrtc_call_media_update_sending (WebrtcCallCall * call);
 gboolean webrtc_call_media_is_muted (GstWebrtcCall * self,
     const gchar * media);
@@ -319,6 +322,7 @@ void webrtc_call_recovery_clear (GstWebrtcCall * self);
 /* webrtccall-dtmf.c: RFC 4733 telephone-events */
 gchar *webrtc_call_dtmf_check (const gchar * tones);
 void webrtc_call_dtmf_send (WebrtcCallCall * call, const gchar * tones);
+void webrtc_call_dtmf_release (GstElement * sender);
 gboolean webrtc_call_dtmf_take_pad (WebrtcCallCall * call, GstPad * pad,
     const GstCaps * caps);
 

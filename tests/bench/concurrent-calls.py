@@ -11,7 +11,9 @@ Opus audio both ways (--video adds 320x240 VP8). Once every bin is
 registered, a warm-up call is made and ended, both processes note their
 threads, fds and RSS, then all N dial at once; once all are connected the
 calls are held --hold s, over which both measure their CPU. Per call: the
-rise over the figures before the calls, divided by N. Last line:
+rise from before the calls to the end of the hold (as stock-calls.py
+measures it: threads that only set a call up are gone), divided by N.
+Last line:
 
     ours-concurrent: calls=N connected=C setup_median_ms=.. setup_max_ms=..
         cpu_pct_per_call_caller=.. cpu_pct_per_call_answerer=..
@@ -52,9 +54,10 @@ def resources():
 def per_call(before, during, after, n):
     cpu = (after["cpu"] - during["cpu"]) / (after["time"] - during["time"])
     return {"cpu_pct_per_call": cpu * 100 / n,
-            "threads_per_call": (during["threads"] - before["threads"]) / n,
-            "fds_per_call": (during["fds"] - before["fds"]) / n,
-            "rss_kib_per_call": (during["rss"] - before["rss"]) / n}
+            "threads": (before["threads"], after["threads"]),
+            "threads_per_call": (after["threads"] - before["threads"]) / n,
+            "fds_per_call": (after["fds"] - before["fds"]) / n,
+            "rss_kib_per_call": (after["rss"] - before["rss"]) / n}
 
 
 class Side:
@@ -293,8 +296,11 @@ def main():
         print(f"ours-concurrent: calls={n} connected={len(setups)}")
         sys.exit(1)
     c, a = result["caller"], result["answerer"]
-    print(f"answerer: threads/call {a['threads_per_call']:.1f}, fds/call "
-          f"{a['fds_per_call']:.1f}, RSS/call {a['rss_kib_per_call']:.0f} KiB")
+    for name, side in (("caller", c), ("answerer", a)):
+        print(f"{name}: threads {side['threads'][0]} -> {side['threads'][1]}"
+              f" ({side['threads_per_call']:.1f}/call), fds/call "
+              f"{side['fds_per_call']:.1f}, RSS/call "
+              f"{side['rss_kib_per_call']:.0f} KiB")
     print(f"ours-concurrent: calls={n} connected={len(setups)} "
           f"setup_median_ms={statistics.median(setups):.0f} "
           f"setup_max_ms={max(setups):.0f} "

@@ -3315,6 +3315,44 @@ check_dtmf (Party * p, gpointer data)
   return done;
 }
 
+/* The rtpdtmfsrc elements of @p's call running (not in NULL) */
+static guint
+dtmf_sources_running (Party * p)
+{
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (p->call));
+  GValue item = G_VALUE_INIT;
+  guint n = 0;
+
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstElement *e = g_value_get_object (&item);
+    GstState state = GST_STATE_VOID_PENDING;
+
+    if (g_str_equal (GST_OBJECT_NAME (e), "dtmfsrc")) {
+      gst_element_get_state (e, &state, NULL, 0);
+      n += state != GST_STATE_NULL;
+    }
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  return n;
+}
+
+/* rtpdtmfsrc (a live source: a thread of its own) runs only while tones
+ * play: back in NULL within 5 s of the last one */
+static void
+assert_dtmf_idle (Party * a, Party * b, const gchar * when)
+{
+  gint64 end = g_get_monotonic_time () + 5 * G_TIME_SPAN_SECOND;
+
+  while (dtmf_sources_running (a) + dtmf_sources_running (b) > 0
+      && g_get_monotonic_time () < end)
+    g_usleep (50 * G_TIME_SPAN_MILLISECOND);
+  fail_unless_equals_int (dtmf_sources_running (a), 0);
+  fail_unless_equals_int (dtmf_sources_running (b), 0);
+  g_print ("DTMF %s: no rtpdtmfsrc running %s\n", test_name, when);
+}
+
 static void
 assert_dtmf (Party * from, Party * to, const gchar * tones)
 {
@@ -3365,11 +3403,13 @@ GST_START_TEST (test_dtmf)
   party_start (alice);
   party_start (bob);
   call_up (alice, bob);
+  assert_dtmf_idle (alice, bob, "before the tones");
 
   assert_dtmf (alice, bob, "159*#0");
   assert_dtmf (bob, alice, "AD7");
   /* a pause, and a second send-dtmf queued behind the first */
   assert_dtmf (alice, bob, "2,3");
+  assert_dtmf_idle (alice, bob, "after the tones");
 
   g_signal_emit_by_name (alice->call, "send-dtmf", "12x4", &sent);
   fail_if (sent, "send-dtmf took a tone that is no DTMF key");
