@@ -34,6 +34,7 @@ RACES=(
   test_eos_hangs_up
   test_failed_first_connection
   test_state_cycles
+  test_end_during_dtmf
 )
 
 rounds=${1:-200}

@@ -3424,6 +3424,54 @@ GST_START_TEST (test_dtmf)
 
 GST_END_TEST;
 
+/* A call that ends while its tones play: round N ends it (N % 10) * 40 ms
+ * after send-dtmf, from before rtpdtmfsrc has started to mid-tone, by a
+ * hangup (even rounds) or by stopping alice's pipeline (odd). The call
+ * ends on both sides, no element is disposed running (a critical fails
+ * the test), and the next call's tone arrives. */
+GST_START_TEST (test_end_during_dtmf)
+{
+  WtspTestServer *server;
+  Party *bob, *alice;
+  gboolean sent = FALSE;
+
+  BEGIN ();
+  server = server_start (NULL);
+  bob = party_new (server, "bob", "auto-answer=true");
+  alice = party_new (server, "alice", NULL);
+  party_start (alice);
+  party_start (bob);
+  call_up (alice, bob);
+
+  g_signal_emit_by_name (alice->call, "send-dtmf", "1234", &sent);
+  fail_unless (sent, "send-dtmf refused");
+  g_usleep ((__i__ % 10) * 40 * G_TIME_SPAN_MILLISECOND);
+  if (__i__ % 2 == 0) {
+    g_signal_emit_by_name (alice->call, "hangup");
+    wait_state (alice, "ended", SIGNAL_MS);
+    wait_state (alice, "registered", SIGNAL_MS);
+  } else {
+    fail_unless (set_state_bounded (alice, GST_STATE_NULL) ==
+        GST_STATE_CHANGE_SUCCESS, "alice did not stop");
+    g_mutex_lock (&alice->lock);
+    alice->next_state = alice->states->len;
+    g_mutex_unlock (&alice->lock);
+    party_start (alice);
+  }
+  wait_state (bob, "ended", SIGNAL_MS);
+  assert_dtmf_idle (alice, bob, "once the call ended");
+
+  call_up (alice, bob);
+  assert_dtmf (alice, bob, "5");
+  assert_dtmf_idle (alice, bob, "after the next call's tone");
+
+  hangup_both (alice, bob);
+  parties_free (alice, bob, NULL);
+  wtsp_test_server_free (server);
+}
+
+GST_END_TEST;
+
 /* Hold and resume: while alice holds the call nobody's media reaches the
  * other (0: hold-direction sendonly, bob answers recvonly) or only bob's
  * reaches alice (1: recvonly); bob sees "held" in case 0; after unhold
@@ -4331,6 +4379,7 @@ webrtccall_suite (void)
     ADD_LOOP (tc, test_ended_before_eos, 0, 3, NETNS);
   ADD_TEST (tc, test_eos_without_media, NETNS);
   ADD_LOOP (tc, test_dtmf, 0, G_N_ELEMENTS (dtmf_codecs), NETNS);
+  ADD_LOOP (tc, test_end_during_dtmf, 0, race_rounds (6), NETNS);
   ADD_LOOP (tc, test_hold, 0, 2, NETNS);
   ADD_LOOP (tc, test_take_call, 0, 3, NETNS);
   ADD_TEST (tc, test_call_stats, NETNS);
