@@ -29,7 +29,12 @@
  *   an outgoing_call on the line meanwhile asks the core to hang it up
  *   and waits for that, JANUS_MEDIA_CLOSE_MS at most, as the plugin
  *   would take its offer for a renegotiation of the old PeerConnection
- *   (an ICE restart) and fail the new call.
+ *   (an ICE restart) and fail the new call. Once it is closed, a call on
+ *   the line waits until JANUS_MEDIA_SETTLE_MS have passed: Janus 1.1.2
+ *   frees the old ICE agent on its loop thread after its "hangup", and an
+ *   offer that comes within a few ms may find the new agent gone
+ *   ("nice_agent_set_remote_candidates: assertion 'NICE_IS_AGENT (agent)'
+ *   failed", no remote candidates, the call's ICE fails).
  * - Janus lost: every call ends (503), every session says "registering"
  *   and registers again once Janus is back; a Janus that cannot be
  *   reached at start is an error.
@@ -49,6 +54,7 @@
 #define JANUS_KEEPALIVE_MS 25000
 #define JANUS_SILENT_ACK_MS 2000
 #define JANUS_MEDIA_CLOSE_MS 2000
+#define JANUS_MEDIA_SETTLE_MS 300
 #define JANUS_RECONNECT_MS 1000
 #define JANUS_CONNECT_TIMEOUT_S 5
 
@@ -105,8 +111,9 @@ struct _JanusLine
    * call until its core "hangup", which comes a little after the call's
    * end (the plugin closes it asynchronously) */
   gboolean media;
+  gint64 closed_at;             /* monotonic µs of that "hangup", or 0 */
   WtspMessage *deferred;        /* an outgoing_call waiting for that */
-  guint deferred_id;            /* its bound */
+  guint deferred_id;            /* its bound, or the settling's end */
 };
 
 /* A WTSP request waiting for the plugin's answer to it */
@@ -563,6 +570,7 @@ session_forget (JanusSession * js)
     js->lines[i].handle = 0;
     js->lines[i].registered = FALSE;
     js->lines[i].media = FALSE;
+    js->lines[i].closed_at = 0;
     if (js->lines[i].deferred && js->session->client)
       client_respond_error (js->session->client, js->lines[i].deferred, NULL,
           450, "the SIP gateway (Janus) went away");
@@ -800,24 +808,39 @@ line_drop_deferred (JanusLine * line)
   g_clear_pointer (&line->deferred, wtsp_message_unref);
 }
 
-/* The PeerConnection of @line's last call is gone (or given up on): the
- * call waiting for it goes on, if its client is still there */
-static void
-line_media_closed (JanusLine * line)
+/* The call waiting on @line goes on, if its client is still there */
+static gboolean
+on_line_settled (gpointer data)
 {
+  JanusLine *line = data;
   Session *session = line->js->session;
   WtspMessage *req = line->deferred ? wtsp_message_ref (line->deferred) : NULL;
 
-  line->media = FALSE;
-  if (req == NULL)
-    return;
-  if (session->client)
+  line->deferred_id = 0;
+  line_drop_deferred (line);
+  if (req && session->client)
     handle_outgoing_call (session->client, req, line);
-  else
+  else if (req)
     server_log (session->server, "[%s] call %s dropped: its client went "
         "away while it waited", session->number, req->call_id);
-  line_drop_deferred (line);
-  wtsp_message_unref (req);
+  if (req)
+    wtsp_message_unref (req);
+  return G_SOURCE_REMOVE;
+}
+
+/* The PeerConnection of @line's last call is gone: the call waiting for
+ * it goes on JANUS_MEDIA_SETTLE_MS later */
+static void
+line_media_closed (JanusLine * line)
+{
+  line->media = FALSE;
+  line->closed_at = g_get_monotonic_time ();
+  if (line->deferred == NULL)
+    return;
+  if (line->deferred_id)
+    g_source_remove (line->deferred_id);
+  line->deferred_id = g_timeout_add (JANUS_MEDIA_SETTLE_MS, on_line_settled,
+      line);
 }
 
 static gboolean
@@ -825,12 +848,23 @@ on_media_close_timeout (gpointer data)
 {
   JanusLine *line = data;
 
-  line->deferred_id = 0;
   server_log (line->js->session->server, "[%s] line %d: Janus did not close "
       "the last call's PeerConnection within %d ms: calling anyway",
       line->js->session->number, line->index, JANUS_MEDIA_CLOSE_MS);
-  line_media_closed (line);
-  return G_SOURCE_REMOVE;
+  line->media = FALSE;
+  return on_line_settled (line);
+}
+
+/* How long a call on @line still waits for Janus to settle after the last
+ * PeerConnection closed, in ms, or 0 */
+static guint
+line_settling_ms (JanusLine * line)
+{
+  gint64 since = g_get_monotonic_time () - line->closed_at;
+
+  if (line->closed_at == 0 || since >= JANUS_MEDIA_SETTLE_MS * 1000)
+    return 0;
+  return (guint) (JANUS_MEDIA_SETTLE_MS - since / 1000);
 }
 
 static void
@@ -864,6 +898,16 @@ handle_outgoing_call (Client * client, WtspMessage * req, JanusLine * line)
      * hangup closes it, and says so with the same "hangup" event */
     janus_send (line->js->janus, janus_msg_new ("hangup", line->js->id,
             line->handle), NULL, NULL, NULL);
+    return;
+  }
+  if (!line->media && line->deferred == NULL && line_settling_ms (line)) {
+    guint ms = line_settling_ms (line);
+
+    server_log (session->server, "[%s] call %s on line %d waits %u ms for "
+        "Janus to free the last call's ICE agent", session->number,
+        req->call_id, req->line, ms);
+    line->deferred = wtsp_message_ref (req);
+    line->deferred_id = g_timeout_add (ms, on_line_settled, line);
     return;
   }
   if (!wtsp_message_get_jsep (req, &type, NULL) || g_strcmp0 (type, "offer")) {
