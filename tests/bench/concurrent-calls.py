@@ -264,10 +264,14 @@ def main():
         run_answerer(args)
         return
 
+    # WTSP_BENCH_SERVER_LOG=FILE keeps the server's log, to see why a
+    # call did not connect
+    log = os.environ.get("WTSP_BENCH_SERVER_LOG")
+    server_err = open(log, "w") if log else subprocess.DEVNULL
     server = subprocess.Popen(
         [args.server_binary, "--port", "0", "--host", "10.99.0.1",
          "--lines", str(args.calls)], stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, text=True)
+        stderr=server_err, text=True)
     m = re.match(r"listening (\S+)", server.stdout.readline())
     if not m:
         sys.exit("concurrent-calls: the server did not start")
